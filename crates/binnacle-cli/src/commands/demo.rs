@@ -1,0 +1,52 @@
+//! `binnacle demo`: everything at once with no cluster and no API key. For now: a simulated cluster with
+//! the demo scenario and a kubeconfig for it.
+
+use super::sim::{self, SimArgs};
+use binnacle_sim::Scenario;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Options of `binnacle demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address of the simulated cluster's Kubernetes API.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub kube_listen: SocketAddr,
+    /// Where to write the demo kubeconfig.
+    #[arg(long, value_name = "FILE", default_value = ".binnacle/demo-kubeconfig")]
+    pub kubeconfig_out: PathBuf,
+}
+
+/// Runs the demo until SIGINT/SIGTERM.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let sim_args = SimArgs {
+        listen: args.kube_listen,
+        kubeconfig_out: Some(args.kubeconfig_out.clone()),
+        scenario: Scenario::Demo,
+        clusters: 1,
+        state: None,
+        speed: 1.0,
+    };
+    let running = sim::start(&sim_args).await?;
+    sim::write_kubeconfig(&args.kubeconfig_out, &running.entries)?;
+    let server = running.entries.first().map(|e| e.server.clone()).unwrap_or_default();
+    let kc = args.kubeconfig_out.display();
+    println!("Binnacle demo is running.");
+    println!();
+    println!("  Simulated cluster:  {server}  (scenario: demo — healthy apps plus planted faults)");
+    println!("  Kubeconfig:         {kc}");
+    println!();
+    println!("Point kubectl at it:");
+    println!("  export KUBECONFIG={kc}");
+    println!("  kubectl get pods -A");
+    println!("  kubectl describe pod -n payments -l app=payments-api");
+    println!("  kubectl logs -n payments deploy/payments-api --previous");
+    println!();
+    println!("Press Ctrl-C to stop.");
+    super::shutdown_signal().await;
+    for c in &running.clusters {
+        c.shutdown()?;
+    }
+    Ok(())
+}
