@@ -154,9 +154,14 @@ fn spec_part(obj: &Value) -> Value {
 impl Cluster {
     /// A cluster with the built-in kinds and no objects; `seed` makes names and uids reproducible.
     pub fn new(name: &str, clock: Arc<Clock>, seed: u64) -> Self {
+        Self::with_history(name, clock, seed, crate::store::DEFAULT_HISTORY)
+    }
+
+    /// A cluster whose watches can replay the last `history` changes.
+    pub fn with_history(name: &str, clock: Arc<Clock>, seed: u64, history: usize) -> Self {
         Self {
             name: name.to_string(),
-            store: Store::default(),
+            store: Store::new(history),
             registry: Registry::new(),
             clock,
             rng: Mutex::new(SmallRng::seed_from_u64(seed)),
@@ -348,11 +353,11 @@ impl Cluster {
                 format!("the server does not allow this method on the requested resource ({})", rt.plural),
             ));
         }
-        let mut obj = convert::to_storage(rt, obj);
         if !obj.is_object() {
             return Err(ApiError::bad_request(format!("the body of the request must be a {} object", rt.kind)));
         }
         self.check_type_meta(rt, &obj)?;
+        let mut obj = convert::to_storage(rt, obj);
         let storage_version = if rt.custom { self.storage_api_version(rt) } else { rt.api_version() };
         let storage_kind = if rt.group == "events.k8s.io" { "Event".to_string() } else { rt.kind.clone() };
         let storage_api_version = if rt.group == "events.k8s.io" { "v1".to_string() } else { storage_version };
@@ -572,11 +577,11 @@ impl Cluster {
         opts: &WriteOptions,
     ) -> ApiResult<Value> {
         self.check_writable(rt)?;
-        let obj = convert::to_storage(rt, obj);
         if !obj.is_object() {
             return Err(ApiError::bad_request(format!("the body of the request must be a {} object", rt.kind)));
         }
         self.check_type_meta(rt, &obj)?;
+        let obj = convert::to_storage(rt, obj);
         if let Some(body_name) = meta_str(&obj, "name") {
             if body_name != name {
                 return Err(ApiError::bad_request(format!(

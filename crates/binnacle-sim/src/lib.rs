@@ -69,6 +69,8 @@ pub struct SimOptions {
     pub state_file: Option<PathBuf>,
     /// Run the simulated controllers.
     pub controllers: bool,
+    /// How many changes watches can replay; older resourceVersions get `410 Gone`.
+    pub watch_history: usize,
 }
 
 impl Default for SimOptions {
@@ -80,6 +82,7 @@ impl Default for SimOptions {
             seed: 42,
             state_file: None,
             controllers: true,
+            watch_history: store::DEFAULT_HISTORY,
         }
     }
 }
@@ -97,7 +100,7 @@ impl SimCluster {
     /// Builds the cluster, loads its state file or scenario, and starts the controllers.
     pub async fn start(opts: SimOptions) -> Result<Self, SimError> {
         let clock = Arc::new(clock::Clock::new(opts.speed));
-        let cluster = Arc::new(Cluster::new(&opts.name, clock, opts.seed));
+        let cluster = Arc::new(Cluster::with_history(&opts.name, clock, opts.seed, opts.watch_history));
         let restored = match &opts.state_file {
             Some(path) if path.exists() => {
                 persist::load(&cluster, path)?;

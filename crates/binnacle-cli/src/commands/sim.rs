@@ -62,7 +62,7 @@ pub async fn start(args: &SimArgs) -> anyhow::Result<Running> {
             speed: args.speed,
             seed: 42 + i as u64,
             state_file,
-            controllers: true,
+            ..SimOptions::default()
         };
         let sim = SimCluster::start(opts).await.with_context(|| format!("cannot start simulated cluster {name}"))?;
         let mut addr = args.listen;
