@@ -5,6 +5,7 @@
 //! - [`selector`]: label and field selectors (parse, match);
 //! - [`quantity`]: resource quantities (`500m`, `1Gi`) as numbers;
 //! - [`names`]: validation of object names, label keys and values;
+//! - [`pointer`]: allocation-free JSON pointer lookups;
 //! - [`time`]: Kubernetes timestamps and kubectl-style human durations (`3m20s`);
 //! - [`strategic`]: strategic merge patch with the merge keys of the built-in kinds;
 //! - [`apply`]: server-side apply with field managers and conflicts;
@@ -12,6 +13,7 @@
 
 pub mod apply;
 pub mod names;
+pub mod pointer;
 pub mod quantity;
 pub mod selector;
 pub mod strategic;

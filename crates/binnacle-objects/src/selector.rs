@@ -111,7 +111,7 @@ impl LabelSelector {
 
     /// Whether an object's `metadata.labels` satisfy the selector.
     pub fn matches_object(&self, obj: &Value) -> bool {
-        self.matches(obj.pointer("/metadata/labels"))
+        self.matches(obj.get("metadata").and_then(|m| m.get("labels")))
     }
 
     /// The string form (`a=b,c in (d,e)`), as shown in `kubectl get -o wide` selector columns.

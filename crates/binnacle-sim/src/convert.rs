@@ -12,6 +12,18 @@ fn move_field(from: &mut Map<String, Value>, to: &mut Map<String, Value>, src: &
     }
 }
 
+/// Whether a stored object is already in the form served for `rt` (no copy needed).
+pub fn is_served_form(rt: &ResourceType, obj: &Value) -> bool {
+    rt.group != "events.k8s.io"
+        && obj.get("kind").and_then(Value::as_str) == Some(rt.kind.as_str())
+        && obj.get("apiVersion").and_then(Value::as_str).is_some_and(|v| v == rt.api_version())
+}
+
+/// The served form of a stored object, borrowing it when no conversion is needed.
+pub fn served_cow<'a>(rt: &ResourceType, obj: &'a Value) -> std::borrow::Cow<'a, Value> {
+    if is_served_form(rt, obj) { std::borrow::Cow::Borrowed(obj) } else { std::borrow::Cow::Owned(to_served(rt, obj)) }
+}
+
 /// Converts a stored object into the form served for `rt`.
 pub fn to_served(rt: &ResourceType, obj: &Value) -> Value {
     if rt.group == "events.k8s.io" {

@@ -187,6 +187,17 @@ fn default_container(c: &mut Map<String, Value>) {
     set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
     set_default(c, "terminationMessagePolicy", json!("File"));
     set_default(c, "resources", json!({}));
+    for probe in ["readinessProbe", "livenessProbe", "startupProbe"] {
+        if let Some(p) = c.get_mut(probe).and_then(Value::as_object_mut) {
+            set_default(p, "timeoutSeconds", json!(1));
+            set_default(p, "periodSeconds", json!(10));
+            set_default(p, "successThreshold", json!(1));
+            set_default(p, "failureThreshold", json!(3));
+            if let Some(http) = p.get_mut("httpGet").and_then(Value::as_object_mut) {
+                set_default(http, "scheme", json!("HTTP"));
+            }
+        }
+    }
     if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports.iter_mut().filter_map(Value::as_object_mut) {
             set_default(p, "protocol", json!("TCP"));
@@ -213,6 +224,15 @@ mod tests {
         assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
         assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "Always");
         assert_eq!(d["spec"]["template"]["spec"]["restartPolicy"], "Always");
+    }
+
+    #[test]
+    fn probe_defaults() {
+        let mut p = json!({"spec": {"containers": [{"name": "a", "image": "x", "readinessProbe": {"httpGet": {"path": "/", "port": 80}}}]}});
+        apply_defaults("", "Pod", &mut p);
+        let probe = &p["spec"]["containers"][0]["readinessProbe"];
+        assert_eq!((probe["timeoutSeconds"].as_i64(), probe["periodSeconds"].as_i64(), probe["failureThreshold"].as_i64()), (Some(1), Some(10), Some(3)));
+        assert_eq!(probe["httpGet"]["scheme"], "HTTP");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The subcommands.
 
 pub mod demo;
+pub mod mcp;
 pub mod sim;
 
 /// Waits for SIGINT or SIGTERM.

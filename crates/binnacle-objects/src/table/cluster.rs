@@ -60,7 +60,7 @@ fn hpa_targets(hpa: &Value) -> String {
     const MAX: usize = 2;
     // autoscaling/v1 only knows a CPU utilization target; without any metric the API server defaults
     // to 80% CPU.
-    let metrics_absent = hpa.pointer("/spec/metrics").is_none_or(Value::is_null);
+    let metrics_absent = crate::pointer::get(hpa, "/spec/metrics").is_none_or(Value::is_null);
     if present(hpa, "/spec/targetCPUUtilizationPercentage") || metrics_absent {
         let target = opt_int(hpa, "/spec/targetCPUUtilizationPercentage").unwrap_or(80);
         let current = opt_int(hpa, "/status/currentCPUUtilizationPercentage")
@@ -130,7 +130,7 @@ pub(crate) static POD_DISRUPTION_BUDGET: Printer = Printer {
 
 /// Cells of one PodDisruptionBudget.
 fn pdb_row(pdb: &Value, now: Timestamp) -> Vec<Value> {
-    let bound = |field: &str| pdb.pointer(field).and_then(int_or_string).unwrap_or_else(|| "N/A".to_string());
+    let bound = |field: &str| crate::pointer::get(pdb, field).and_then(int_or_string).unwrap_or_else(|| "N/A".to_string());
     vec![
         cell(name(pdb)),
         cell(bound("/spec/minAvailable")),
@@ -195,7 +195,7 @@ pub(crate) static STORAGE_CLASS: Printer = Printer {
 
 /// Cells of one StorageClass; the default class's name carries ` (default)`.
 fn storage_class_row(sc: &Value, now: Timestamp) -> Vec<Value> {
-    let annotations = sc.pointer("/metadata/annotations");
+    let annotations = crate::pointer::get(sc, "/metadata/annotations");
     let is_default =
         ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"]
             .iter()

@@ -38,7 +38,7 @@ fn service_external_ip(svc: &Value, type_: &str) -> String {
             }
         }
         "LoadBalancer" => {
-            let lb = load_balancer_addresses(svc.pointer("/status/loadBalancer"));
+            let lb = load_balancer_addresses(crate::pointer::get(svc, "/status/loadBalancer"));
             let mut all: Vec<&str> = lb.split(',').filter(|s| !s.is_empty()).collect();
             all.extend(external);
             if all.is_empty() { "<pending>".to_string() } else { all.join(",") }
@@ -74,7 +74,7 @@ fn service_row(svc: &Value, now: Timestamp) -> Vec<Value> {
         cell(service_external_ip(svc, type_)),
         or_none(&ports),
         age_cell(svc, now),
-        cell(format_labels(svc.pointer("/spec/selector"))),
+        cell(format_labels(crate::pointer::get(svc, "/spec/selector"))),
     ]
 }
 
@@ -98,7 +98,7 @@ pub(crate) static NODE: Printer = Printer {
 /// The roles of a node from its labels, sorted and de-duplicated.
 fn node_roles(node: &Value) -> Vec<String> {
     let mut roles: Vec<String> = Vec::new();
-    if let Some(labels) = node.pointer("/metadata/labels").and_then(Value::as_object) {
+    if let Some(labels) = crate::pointer::get(node, "/metadata/labels").and_then(Value::as_object) {
         for (key, value) in labels {
             if let Some(role) = key.strip_prefix("node-role.kubernetes.io/") {
                 if !role.is_empty() {
@@ -140,7 +140,7 @@ fn node_row(node: &Value, now: Timestamp) -> Vec<Value> {
         Some(_) => "NotReady",
         None => "Unknown",
     }];
-    if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+    if crate::pointer::get(node, "/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
         status.push("SchedulingDisabled");
     }
     vec![
@@ -423,5 +423,5 @@ pub(crate) static POD_TEMPLATE: Printer = Printer {
 /// Cells of one PodTemplate.
 fn pod_template_row(obj: &Value, _now: Timestamp) -> Vec<Value> {
     let (containers, images) = containers_and_images(obj, "/template/spec/containers");
-    vec![cell(name(obj)), containers, images, cell(format_labels(obj.pointer("/template/metadata/labels")))]
+    vec![cell(name(obj)), containers, images, cell(format_labels(crate::pointer::get(obj, "/template/metadata/labels")))]
 }

@@ -124,7 +124,7 @@ fn default_row(obj: &Value, _now: Timestamp) -> Vec<Value> {
 
 /// The `Created At` cell: `metadata.creationTimestamp` normalized to whole-second UTC RFC 3339.
 pub(crate) fn created_at(obj: &Value) -> String {
-    let raw = obj.pointer("/metadata/creationTimestamp");
+    let raw = crate::pointer::get(obj, "/metadata/creationTimestamp");
     match crate::time::parse_timestamp(raw) {
         Some(ts) => crate::time::format_timestamp(ts),
         None => match raw.and_then(Value::as_str) {

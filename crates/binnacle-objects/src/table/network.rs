@@ -60,7 +60,7 @@ fn ingress_row(obj: &Value, now: Timestamp) -> Vec<Value> {
         cell(name(obj)),
         cell(opt_str(obj, "/spec/ingressClassName").unwrap_or("<none>")),
         cell(ingress_hosts(obj)),
-        cell(load_balancer_addresses(obj.pointer("/status/loadBalancer"))),
+        cell(load_balancer_addresses(crate::pointer::get(obj, "/status/loadBalancer"))),
         cell(ports),
         age_cell(obj, now),
     ]
@@ -99,7 +99,7 @@ pub(crate) static NETWORK_POLICY: Printer = Printer {
 
 /// Cells of one NetworkPolicy.
 fn network_policy_row(obj: &Value, now: Timestamp) -> Vec<Value> {
-    vec![cell(name(obj)), cell(format_label_selector(obj.pointer("/spec/podSelector"))), age_cell(obj, now)]
+    vec![cell(name(obj)), cell(format_label_selector(crate::pointer::get(obj, "/spec/podSelector"))), age_cell(obj, now)]
 }
 
 /// The EndpointSlice printer.

@@ -116,7 +116,7 @@ impl RestartTally {
     /// Adds one container status.
     fn add(&mut self, status: &Value) {
         self.count += int_at(status, "/restartCount");
-        if let Some(finished) = parse_timestamp(status.pointer("/lastState/terminated/finishedAt"))
+        if let Some(finished) = parse_timestamp(crate::pointer::get(status, "/lastState/terminated/finishedAt"))
             && self.latest.is_none_or(|l| l < finished)
         {
             self.latest = Some(finished);
@@ -137,7 +137,7 @@ fn exit_text(prefix: &str, terminated: &Value) -> String {
 
 /// A non-null sub-object.
 fn block<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
-    v.pointer(pointer).filter(|b| b.is_object())
+    crate::pointer::get(v, pointer).filter(|b| b.is_object())
 }
 
 impl Summary {

@@ -76,22 +76,22 @@ pub(crate) const SELECTOR: Col = wide("Selector", "string", "Label selector over
 
 /// A string field at a JSON pointer, `""` when absent or not a string.
 pub(crate) fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    crate::pointer::get(v, pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 /// An optional string field at a JSON pointer (absent, null or non-string gives `None`).
 pub(crate) fn opt_str<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
+    crate::pointer::get(v, pointer).and_then(Value::as_str)
 }
 
 /// An integer field at a JSON pointer, 0 when absent (floats are truncated as Go's int conversion does).
 pub(crate) fn int_at(v: &Value, pointer: &str) -> i64 {
-    v.pointer(pointer).and_then(as_int).unwrap_or(0)
+    crate::pointer::get(v, pointer).and_then(as_int).unwrap_or(0)
 }
 
 /// An optional integer field.
 pub(crate) fn opt_int(v: &Value, pointer: &str) -> Option<i64> {
-    v.pointer(pointer).and_then(as_int)
+    crate::pointer::get(v, pointer).and_then(as_int)
 }
 
 /// A JSON number as an integer.
@@ -103,22 +103,22 @@ pub(crate) fn as_int(v: &Value) -> Option<i64> {
 
 /// A boolean field, `false` when absent.
 pub(crate) fn bool_at(v: &Value, pointer: &str) -> bool {
-    v.pointer(pointer).and_then(Value::as_bool).unwrap_or(false)
+    crate::pointer::get(v, pointer).and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// An array field, empty when absent or not an array.
 pub(crate) fn arr_at<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
-    v.pointer(pointer).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    crate::pointer::get(v, pointer).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
 }
 
 /// The number of entries of an object (map) field, 0 when absent.
 pub(crate) fn map_len(v: &Value, pointer: &str) -> usize {
-    v.pointer(pointer).and_then(Value::as_object).map_or(0, serde_json::Map::len)
+    crate::pointer::get(v, pointer).and_then(Value::as_object).map_or(0, serde_json::Map::len)
 }
 
 /// Whether a field is present and not null.
 pub(crate) fn present(v: &Value, pointer: &str) -> bool {
-    v.pointer(pointer).is_some_and(|x| !x.is_null())
+    crate::pointer::get(v, pointer).is_some_and(|x| !x.is_null())
 }
 
 /// The object's `metadata.name`.
@@ -149,7 +149,7 @@ pub(crate) fn age_cell(obj: &Value, now: Timestamp) -> Value {
 /// Human time since the timestamp at `pointer`, or `<unknown>` when absent (kubectl's
 /// `translateTimestampSince`).
 pub(crate) fn since(v: &Value, pointer: &str, now: Timestamp) -> String {
-    match parse_timestamp(v.pointer(pointer)) {
+    match parse_timestamp(crate::pointer::get(v, pointer)) {
         Some(then) => human_duration(seconds_between(then, now)),
         None => "<unknown>".to_string(),
     }
@@ -157,7 +157,7 @@ pub(crate) fn since(v: &Value, pointer: &str, now: Timestamp) -> String {
 
 /// A quantity as text (quantities are stored as strings, occasionally as bare numbers); `0` when absent.
 pub(crate) fn quantity_at(v: &Value, pointer: &str) -> String {
-    match v.pointer(pointer) {
+    match crate::pointer::get(v, pointer) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         _ => "0".to_string(),

@@ -46,7 +46,7 @@ fn deployment_row(obj: &Value, now: Timestamp) -> Vec<Value> {
         age_cell(obj, now),
         containers,
         images,
-        cell(format_label_selector(obj.pointer("/spec/selector"))),
+        cell(format_label_selector(crate::pointer::get(obj, "/spec/selector"))),
     ]
 }
 
@@ -76,7 +76,7 @@ fn replica_set_row(obj: &Value, now: Timestamp) -> Vec<Value> {
         age_cell(obj, now),
         containers,
         images,
-        cell(format_label_selector(obj.pointer("/spec/selector"))),
+        cell(format_label_selector(crate::pointer::get(obj, "/spec/selector"))),
     ]
 }
 
@@ -88,7 +88,7 @@ pub(crate) static REPLICATION_CONTROLLER: Printer =
 fn replication_controller_row(obj: &Value, now: Timestamp) -> Vec<Value> {
     let mut cells = replica_set_row(obj, now);
     if let Some(selector) = cells.last_mut() {
-        *selector = cell(format_labels(obj.pointer("/spec/selector")));
+        *selector = cell(format_labels(crate::pointer::get(obj, "/spec/selector")));
     }
     cells
 }
@@ -139,11 +139,11 @@ fn daemon_set_row(obj: &Value, now: Timestamp) -> Vec<Value> {
         int_cell(int_at(obj, "/status/numberReady")),
         int_cell(int_at(obj, "/status/updatedNumberScheduled")),
         int_cell(int_at(obj, "/status/numberAvailable")),
-        cell(format_labels(obj.pointer("/spec/template/spec/nodeSelector"))),
+        cell(format_labels(crate::pointer::get(obj, "/spec/template/spec/nodeSelector"))),
         age_cell(obj, now),
         containers,
         images,
-        cell(format_label_selector(obj.pointer("/spec/selector"))),
+        cell(format_label_selector(crate::pointer::get(obj, "/spec/selector"))),
     ]
 }
 
@@ -215,10 +215,10 @@ fn job_row(obj: &Value, now: Timestamp) -> Vec<Value> {
             _ => format!("{succeeded}/1"),
         },
     };
-    let duration = match parse_timestamp(obj.pointer("/status/startTime")) {
+    let duration = match parse_timestamp(crate::pointer::get(obj, "/status/startTime")) {
         None => String::new(),
         Some(start) => {
-            let end = parse_timestamp(obj.pointer("/status/completionTime")).unwrap_or(now);
+            let end = parse_timestamp(crate::pointer::get(obj, "/status/completionTime")).unwrap_or(now);
             human_duration(seconds_between(start, end))
         }
     };
@@ -231,7 +231,7 @@ fn job_row(obj: &Value, now: Timestamp) -> Vec<Value> {
         age_cell(obj, now),
         containers,
         images,
-        cell(format_label_selector(obj.pointer("/spec/selector"))),
+        cell(format_label_selector(crate::pointer::get(obj, "/spec/selector"))),
     ]
 }
 
@@ -254,7 +254,7 @@ pub(crate) static CRON_JOB: Printer = Printer {
 
 /// Cells of one CronJob.
 fn cron_job_row(obj: &Value, now: Timestamp) -> Vec<Value> {
-    let suspend = obj.pointer("/spec/suspend").and_then(Value::as_bool).unwrap_or(false);
+    let suspend = crate::pointer::get(obj, "/spec/suspend").and_then(Value::as_bool).unwrap_or(false);
     let last_schedule = if present(obj, "/status/lastScheduleTime") {
         since(obj, "/status/lastScheduleTime", now)
     } else {
@@ -271,6 +271,6 @@ fn cron_job_row(obj: &Value, now: Timestamp) -> Vec<Value> {
         age_cell(obj, now),
         containers,
         images,
-        cell(format_label_selector(obj.pointer("/spec/jobTemplate/spec/selector"))),
+        cell(format_label_selector(crate::pointer::get(obj, "/spec/jobTemplate/spec/selector"))),
     ]
 }

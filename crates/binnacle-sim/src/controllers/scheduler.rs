@@ -44,7 +44,8 @@ pub fn pod_requests(pod: &Value) -> (i64, i64) {
     (c.max(ic), m.max(im))
 }
 
-fn tolerates(pod: &Value, taint: &Value) -> bool {
+/// Whether the pod's tolerations tolerate a node taint (`PreferNoSchedule` taints always are).
+pub(crate) fn tolerates(pod: &Value, taint: &Value) -> bool {
     let effect = s(taint, "/effect");
     if effect == "PreferNoSchedule" {
         return true;

@@ -2,6 +2,7 @@
 //! in process with `kube::Client::new(router, "default")`, and kubectl through a TCP listener.
 
 mod discovery;
+mod exec;
 mod logs;
 mod openapi;
 mod request;
@@ -128,6 +129,36 @@ fn json_response_typed(status: StatusCode, body: &Value, content_type: &str) -> 
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(bytes))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// A `<Kind>List` written item by item, without copying the stored objects.
+fn list_response(rt: &ResourceType, metadata: &Value, items: &[std::borrow::Cow<'_, Value>]) -> Response {
+    let mut out: Vec<u8> = Vec::with_capacity(64 + items.len() * 1024);
+    let head = json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": metadata}).to_string();
+    out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    out.extend_from_slice(b",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if serde_json::to_writer(&mut out, item.as_ref()).is_err() {
+            return error_response(&ApiError::internal("an object could not be serialized"));
+        }
+    }
+    out.extend_from_slice(b"]}");
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(out))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn bytes_response(bytes: Vec<u8>) -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(bytes))
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
@@ -322,19 +353,14 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
                     .map_err(|e| ApiError::internal(e.to_string()));
             }
             let page = cluster.list(&rt, namespace, &opts)?;
-            let items: Vec<Value> = page.items.iter().map(|o| convert::to_served(&rt, o)).collect();
+            let items: Vec<std::borrow::Cow<'_, Value>> = page.items.iter().map(|o| convert::served_cow(&rt, o)).collect();
             let body = match representation {
-                Representation::Table => table::table(
-                    &rt,
-                    &items,
-                    include,
-                    cluster.clock().now(),
-                    page.resource_version,
-                    page.continue_token.as_deref(),
-                ),
-                Representation::Metadata => {
-                    table::partial_metadata_list(&items, page.resource_version, page.continue_token.as_deref())
+                Representation::Table => {
+                    let bytes = table::table_bytes(&rt, &items, include, cluster.clock().now(), page.resource_version, page.continue_token.as_deref())
+                        .map_err(|e| ApiError::internal(format!("the table could not be serialized: {e}")))?;
+                    return Ok(bytes_response(bytes));
                 }
+                Representation::Metadata => table::partial_metadata_list(&items, page.resource_version, page.continue_token.as_deref()),
                 Representation::Json => {
                     let mut metadata = json!({"resourceVersion": page.resource_version.to_string()});
                     if let Some(c) = &page.continue_token {
@@ -343,7 +369,7 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
                     if let Some(n) = page.remaining {
                         metadata["remainingItemCount"] = json!(n);
                     }
-                    json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": metadata, "items": items})
+                    return Ok(list_response(&rt, &metadata, &items));
                 }
             };
             Ok(json_response(StatusCode::OK, &body))
@@ -456,9 +482,26 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
             let request = if body.is_empty() { json!({}) } else { request::decode_body(&content_type, &body)? };
             Ok(json_response(StatusCode::CREATED, &reviews::token(&cluster, &ns, name, request)?))
         }
-        (_, Some(_), Some("exec")) if rt.kind == "Pod" => Err(ApiError::bad_request(
-            "exec is not supported by the simulated cluster over this transport; use the pod_exec tool of `binnacle mcp`, which runs a simulated shell",
-        )),
+        (_, Some(name), Some("exec")) if rt.kind == "Pod" => {
+            let websocket = parts.headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+            if !websocket {
+                return Err(ApiError::bad_request(
+                    "exec needs a WebSocket upgrade with the v5.channel.k8s.io or v4.channel.k8s.io protocol; SPDY is not supported by the simulated cluster",
+                ));
+            }
+            let req = exec::ExecRequest {
+                namespace: ns.clone(),
+                pod: name.to_string(),
+                container: query.get("container").map(str::to_string),
+                command: query.all("command"),
+                stdin: query.flag("stdin"),
+            };
+            let mut parts = parts;
+            let ws = <axum::extract::ws::WebSocketUpgrade as axum::extract::FromRequestParts<()>>::from_request_parts(&mut parts, &())
+                .await
+                .map_err(|e| ApiError::bad_request(format!("cannot upgrade to a WebSocket: {e}")))?;
+            exec::upgrade(ws, cluster.clone(), req)
+        }
         (_, Some(_), Some(sub)) => Err(ApiError::new(
             Reason::NotFound,
             format!("the server could not find the requested resource ({} {sub})", rt.plural),

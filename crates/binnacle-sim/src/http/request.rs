@@ -131,27 +131,34 @@ fn resource_target(cluster: &Cluster, group: &str, version: &str, rest: &[&str])
     }
 }
 
-/// Query parameters, decoded.
+/// Query parameters, decoded (the last value wins for single-valued lookups).
 #[derive(Debug, Default)]
-pub struct Query(HashMap<String, String>);
+pub struct Query(HashMap<String, String>, Vec<(String, String)>);
 
 impl Query {
     /// Parses a raw query string.
     pub fn parse(raw: Option<&str>) -> Self {
         let mut map = HashMap::new();
+        let mut pairs = Vec::new();
         for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let decode = |s: &str| {
                 urlencoding::decode(&s.replace('+', " ")).map(|c| c.into_owned()).unwrap_or_else(|_| s.to_string())
             };
             map.insert(decode(k), decode(v));
+            pairs.push((decode(k), decode(v)));
         }
-        Self(map)
+        Self(map, pairs)
     }
 
     /// A parameter's value.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)
+    }
+
+    /// Every value of a repeated parameter, in order (`command=ls&command=-l`).
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.1.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
     }
 
     /// A boolean parameter (`true`/`1`).

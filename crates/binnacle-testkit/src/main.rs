@@ -1,0 +1,81 @@
+//! `binnacle-testkit`: runs the stand-ins from the command line, for tests written in other languages.
+//!
+//! `binnacle-testkit jenkins --listen 127.0.0.1:0` starts the Jenkins stand-in, prints its base URL on
+//! the first line of standard output (then the user and API token it accepts, one per line) and serves
+//! until it is interrupted or killed.
+
+use anyhow::Context;
+use binnacle_testkit::{JenkinsOptions, start_jenkins};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::net::SocketAddr;
+
+#[derive(Parser)]
+#[command(name = "binnacle-testkit", about = "Stand-ins for the external systems Binnacle's tools talk to, for tests")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A Jenkins JSON API stand-in with in-memory jobs and builds.
+    Jenkins {
+        /// Loopback address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// The user it accepts.
+        #[arg(long)]
+        user: Option<String>,
+        /// The API token it accepts.
+        #[arg(long)]
+        token: Option<String>,
+        /// Seconds a triggered build runs.
+        #[arg(long, default_value_t = 3.0)]
+        build_seconds: f64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Jenkins { listen, user, token, build_seconds } => {
+            let mut opts = JenkinsOptions::default();
+            if let Some(u) = user {
+                opts.user = u;
+            }
+            if let Some(t) = token {
+                opts.token = t;
+            }
+            opts.build_duration = std::time::Duration::from_secs_f64(build_seconds.clamp(0.0, 3600.0));
+            let (user, token) = (opts.user.clone(), opts.token.clone());
+            let (_addr, handle) = start_jenkins(listen, opts).await.context("starting the Jenkins stand-in")?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", handle.url())?;
+            writeln!(out, "user={user}")?;
+            writeln!(out, "token={token}")?;
+            out.flush()?;
+            drop(out);
+            wait_for_stop().await;
+            drop(handle);
+            Ok(())
+        }
+    }
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,43 @@
+//! `argo_rollout_resume`: sets `spec.paused` to false, as `kubectl argo rollouts resume` does.
+
+use super::RolloutRef;
+use super::common::{Kind, RolloutChange, change_reply, get, namespace_of, patch_spec};
+use crate::catalog::{Annotations, Toolset};
+use crate::context::ToolContext;
+use crate::error::ToolError;
+use crate::output::Reply;
+use crate::tool::Tool;
+use kube::api::Patch;
+use serde_json::{Value, json};
+
+/// See the module docs.
+pub struct RolloutResume;
+
+impl Tool for RolloutResume {
+    type Input = RolloutRef;
+    type Output = RolloutChange;
+    const NAME: &'static str = "argo_rollout_resume";
+    const TITLE: &'static str = "Argo Rollouts: resume";
+    const DESCRIPTION: &'static str = "Resume an Argo Rollout paused by hand (spec.paused=false). It does not skip a canary pause step: use argo_rollout_promote for that.";
+    const TOOLSET: Toolset = Toolset::Argo;
+    const TAGS: &'static [&'static str] = &["argo", "rollouts", "write"];
+    const ANNOTATIONS: Annotations = Annotations::WRITE_IDEMPOTENT;
+
+    fn validate(input: &RolloutRef) -> Result<(), ToolError> {
+        input.check()
+    }
+
+    async fn run(&self, ctx: &ToolContext, input: RolloutRef) -> Result<Reply<RolloutChange>, ToolError> {
+        let client = ctx.kube().await?;
+        let ns = namespace_of(&client, input.namespace.as_deref());
+        let ro = get(ctx, &client, Kind::Rollout, &ns, &input.name).await?;
+        let is_paused = ro.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+        let mut patches = Vec::new();
+        if is_paused != false {
+            let patch = json!({"spec": {"paused": false}});
+            patches.push(format!("spec {}", patch["spec"]));
+            patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(patch)).await?;
+        }
+        change_reply(ctx, &client, &ns, &input.name, "resume", patches, format!("Resumed {ns}/{}.", input.name)).await
+    }
+}
