@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite of Binnacle: builds the workspace once, then runs the Rust suites (unit tests,
-# kube-rs tests against the simulated cluster, the kubectl conformance suite) with the same build.
+# kube-rs tests against the simulated cluster, the kubectl conformance suite) and the MCP integration tests
+# (tests/python: the official MCP Python SDK against the built binary) with the same build.
 # Installs what the suites need that a fresh machine lacks. Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,3 +37,22 @@ fi
 
 step "running doc tests"
 cargo test --workspace --locked --doc
+
+# The MCP integration tests drive `target/debug/binnacle mcp` with the official MCP Python SDK. Their
+# packages live in a venv under .cache/venv, reinstalled only when tests/python/requirements.txt changes.
+step "running the MCP integration tests (tests/python)"
+venv=.cache/venv
+if [ ! -x "$venv/bin/python" ]; then
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    rm -rf "$venv"
+    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$venv"
+  fi
+fi
+want="$(sha256sum tests/python/requirements.txt | cut -d' ' -f1)"
+if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r tests/python/requirements.txt
+  echo "$want" >"$venv/.requirements.sha256"
+fi
+BINNACLE_BIN="$PWD/target/debug/binnacle" BINNACLE_TESTKIT_BIN="$PWD/target/debug/binnacle-testkit" \
+  "$venv/bin/python" -m pytest tests/python -q -p no:cacheprovider

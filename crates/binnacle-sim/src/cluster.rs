@@ -9,6 +9,7 @@ use crate::defaults::apply_defaults;
 use crate::error::{ApiError, ApiResult, Cause, Reason, qualified};
 use crate::fields;
 use crate::registry::{Registry, ResourceType, StorageKey};
+use crate::schema::{self, Check, FieldValidation};
 use crate::store::{ObjectKey, Store, StoreError};
 use crate::validate::validate;
 use binnacle_objects::selector::{FieldSelector, LabelSelector};
@@ -31,6 +32,26 @@ pub struct WriteOptions {
     pub manager: String,
     /// Server-side apply: take ownership of conflicting fields.
     pub force: bool,
+    /// What to do with unknown fields.
+    pub field_validation: FieldValidation,
+    /// Where warnings for the client go (HTTP `Warning` headers).
+    pub warnings: Warnings,
+}
+
+/// Warnings collected during a request, sent back as `Warning` headers.
+#[derive(Debug, Clone, Default)]
+pub struct Warnings(Arc<Mutex<Vec<String>>>);
+
+impl Warnings {
+    /// Adds a warning.
+    pub fn push(&self, warning: String) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(warning);
+    }
+
+    /// The warnings so far.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
 
 /// The content type of a PATCH.
@@ -339,6 +360,13 @@ impl Cluster {
         Ok(Arc::new(created))
     }
 
+    /// Creates an object from a scenario file: like [`Cluster::create_with_status`], but unknown fields are
+    /// refused so that typos in a user's file are reported.
+    pub fn create_checked(&self, rt: &ResourceType, namespace: &str, obj: Value, manager: &str) -> ApiResult<Arc<Value>> {
+        let opts = WriteOptions { manager: manager.into(), field_validation: FieldValidation::Strict, ..Default::default() };
+        Ok(Arc::new(self.create_inner(rt, namespace, obj, &opts, true)?))
+    }
+
     fn create_inner(
         &self,
         rt: &ResourceType,
@@ -409,7 +437,11 @@ impl Cluster {
                 map.remove("status");
             }
         }
+        self.check_fields(rt, &mut obj, opts)?;
         apply_defaults(&rt.group, &rt.kind, &mut obj);
+        if rt.group.is_empty() && rt.kind == "Pod" && obj.get("status").is_none() {
+            obj["status"] = json!({"phase": "Pending", "qosClass": crate::defaults::qos_class(&obj)});
+        }
         self.kind_specific_create(rt, &mut obj)?;
         let causes = validate(rt, &obj);
         let name = meta_str(&obj, "name").unwrap_or_default().to_string();
@@ -838,6 +870,7 @@ impl Cluster {
             }
             Part::Main => {}
         }
+        self.check_fields(rt, &mut new, opts)?;
         if part == Part::Main {
             self.check_immutable(rt, live, &new)?;
             apply_defaults(&rt.group, &rt.kind, &mut new);
@@ -867,6 +900,10 @@ impl Cluster {
                 }
             }
         }
+        // A write that changes nothing is not stored (kubectl reports "patched (no change)").
+        if without_managed_fields(&new) == without_managed_fields(live) {
+            return Ok(live.clone());
+        }
         if record && !opts.manager.is_empty() {
             let now = self.now_string();
             apply::record_update(&rt.kind, &rt.api_version(), &opts.manager, &now, Some(live), &mut new);
@@ -888,6 +925,29 @@ impl Cluster {
         let stored = self.store.update(&rt.storage, new, expected).map_err(|e| store_error(rt, &name, e))?;
         self.after_write(rt, Some(live), Some(&stored));
         Ok(stored)
+    }
+
+    /// Field validation: unknown fields are refused (Strict), dropped with a warning (Warn) or dropped
+    /// (Ignore); values of the wrong type are always refused.
+    fn check_fields(&self, rt: &ResourceType, obj: &mut Value, opts: &WriteOptions) -> ApiResult<()> {
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or(&rt.kind).to_string();
+        let version = rt.version.clone();
+        let prefix = || format!("{kind} in version \"{version}\" cannot be handled as a {kind}");
+        match schema::check(obj) {
+            Check::Unchecked => Ok(()),
+            Check::Malformed(msg) => Err(ApiError::bad_request(format!("{}: {msg}", prefix()))),
+            Check::Unknown(fields) if fields.is_empty() => Ok(()),
+            Check::Unknown(fields) => match opts.field_validation {
+                FieldValidation::Strict => Err(ApiError::bad_request(format!("{}: strict decoding error: {}", prefix(), schema::unknown_message(&fields)))),
+                FieldValidation::Warn => {
+                    for f in fields {
+                        opts.warnings.push(format!("unknown field \"{f}\""));
+                    }
+                    Ok(())
+                }
+                FieldValidation::Ignore => Ok(()),
+            },
+        }
     }
 
     fn check_immutable(&self, rt: &ResourceType, live: &Value, new: &Value) -> ApiResult<()> {
@@ -1112,6 +1172,16 @@ impl Cluster {
             }
         }
     }
+}
+
+/// An object without `metadata.managedFields` and `metadata.resourceVersion`, for change detection.
+fn without_managed_fields(obj: &Value) -> Value {
+    let mut v = obj.clone();
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+        meta.remove("resourceVersion");
+    }
+    v
 }
 
 fn add_propagation_finalizer(obj: &mut Value, propagation: Option<Propagation>) {

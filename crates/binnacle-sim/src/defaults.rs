@@ -205,6 +205,30 @@ fn default_container(c: &mut Map<String, Value>) {
     }
 }
 
+/// The QoS class of a pod: Guaranteed when every container has equal CPU and memory requests and limits,
+/// BestEffort when none has any, else Burstable.
+pub fn qos_class(pod: &Value) -> &'static str {
+    let containers: Vec<&Value> =
+        pod.pointer("/spec/containers").and_then(Value::as_array).map(|c| c.iter().collect()).unwrap_or_default();
+    let any = containers.iter().any(|c| {
+        ["requests", "limits"]
+            .iter()
+            .any(|k| c.pointer(&format!("/resources/{k}")).and_then(Value::as_object).is_some_and(|m| !m.is_empty()))
+    });
+    if !any {
+        return "BestEffort";
+    }
+    let guaranteed = containers.iter().all(|c| {
+        let limits = c.pointer("/resources/limits");
+        let requests = c.pointer("/resources/requests");
+        ["cpu", "memory"].iter().all(|r| {
+            let l = limits.and_then(|l| l.get(*r));
+            l.is_some() && (requests.and_then(|q| q.get(*r)).is_none() || requests.and_then(|q| q.get(*r)) == l)
+        })
+    });
+    if guaranteed { "Guaranteed" } else { "Burstable" }
+}
+
 /// The tag of an image reference (`nginx:1.27` → `1.27`), ignoring registry ports and digests.
 pub fn image_tag(image: &str) -> Option<&str> {
     let without_digest = image.split('@').next().unwrap_or(image);

@@ -28,6 +28,7 @@ pub mod http;
 pub mod kubeconfig;
 pub mod persist;
 pub mod registry;
+pub mod schema;
 pub mod scenario;
 pub mod store;
 pub mod validate;

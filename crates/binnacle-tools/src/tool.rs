@@ -88,8 +88,12 @@ pub fn split_common_args(args: &mut Value) -> Result<(Option<String>, Option<usi
     Ok((context, budget))
 }
 
-fn schema_of<T: JsonSchema>() -> Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_else(|_| serde_json::json!({"type": "object"}));
+/// The JSON Schema of `T`: of what deserialises into it (inputs), or with `serialize`, of what it serialises
+/// to (outputs: fields skipped when empty are then optional, as clients validating `structuredContent` need).
+fn schema_of<T: JsonSchema>(serialize: bool) -> Value {
+    let settings = schemars::generate::SchemaSettings::default();
+    let settings = if serialize { settings.for_serialize() } else { settings };
+    let mut schema = serde_json::to_value(settings.into_generator().into_root_schema_for::<T>()).unwrap_or_else(|_| serde_json::json!({"type": "object"}));
     if let Some(map) = schema.as_object_mut() {
         map.remove("$schema");
         map.remove("title");
@@ -114,8 +118,8 @@ pub fn erase<T: Tool>(tool: T) -> Arc<dyn DynTool> {
         toolset: T::TOOLSET,
         tags: T::TAGS,
         annotations: T::ANNOTATIONS,
-        input_schema: with_common_args(schema_of::<T::Input>()),
-        output_schema: schema_of::<T::Output>(),
+        input_schema: with_common_args(schema_of::<T::Input>(false)),
+        output_schema: schema_of::<T::Output>(true),
     };
     Arc::new(Erased { tool, spec })
 }

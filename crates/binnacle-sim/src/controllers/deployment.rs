@@ -37,7 +37,23 @@ pub fn template_identity(template: &Value) -> Value {
     if let Some(labels) = t.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
         labels.remove(HASH_LABEL);
     }
+    drop_nulls(&mut t);
     t
+}
+
+/// Removes null values and empty maps left behind by them, recursively.
+fn drop_nulls(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, x| !x.is_null());
+            for x in map.values_mut() {
+                drop_nulls(x);
+            }
+            map.retain(|k, x| !(k == "metadata" && x.as_object().is_some_and(|m| m.is_empty())));
+        }
+        Value::Array(list) => list.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 fn revision(rs: &Value) -> i64 {

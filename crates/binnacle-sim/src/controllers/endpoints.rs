@@ -131,7 +131,17 @@ impl Controller for EndpointsController {
                 .collect();
             let slice_name = format!("{name}-{}", &super::util::template_hash(&json!([ns, name]))[..5]);
             let slice = ctx.get("discovery.k8s.io", "endpointslices", ns, &slice_name);
-            let slice_ports: Vec<Value> = ep_ports.clone();
+            // The real controller always sets a (possibly empty) name on slice ports; kubectl's describe needs it.
+            let slice_ports: Vec<Value> = ep_ports
+                .iter()
+                .map(|p| {
+                    let mut p = p.clone();
+                    if p.get("name").is_none() {
+                        p["name"] = json!("");
+                    }
+                    p
+                })
+                .collect();
             match slice {
                 None => {
                     let obj = json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",

@@ -327,28 +327,6 @@ fn plan_container(input: &ContainerInput<'_>) -> Plan {
     plan
 }
 
-fn qos_class(pod: &Value) -> &'static str {
-    let containers: Vec<&Value> =
-        pod.pointer("/spec/containers").and_then(Value::as_array).map(|c| c.iter().collect()).unwrap_or_default();
-    let any = containers.iter().any(|c| {
-        ["requests", "limits"]
-            .iter()
-            .any(|k| c.pointer(&format!("/resources/{k}")).and_then(Value::as_object).is_some_and(|m| !m.is_empty()))
-    });
-    if !any {
-        return "BestEffort";
-    }
-    let guaranteed = containers.iter().all(|c| {
-        let limits = c.pointer("/resources/limits");
-        let requests = c.pointer("/resources/requests");
-        ["cpu", "memory"].iter().all(|r| {
-            let l = limits.and_then(|l| l.get(*r));
-            l.is_some() && (requests.and_then(|q| q.get(*r)).is_none() || requests.and_then(|q| q.get(*r)) == l)
-        })
-    });
-    if guaranteed { "Guaranteed" } else { "Burstable" }
-}
-
 fn pod_ip(node: Option<&Value>, uid: &str) -> String {
     let cidr = node.map(|n| s(n, "/spec/podCIDR")).unwrap_or("10.244.0.0/24");
     let prefix: Vec<&str> = cidr.split('/').next().unwrap_or("10.244.0.0").split('.').collect();
@@ -578,7 +556,7 @@ impl Kubelet {
             map.insert("podIP".into(), json!(ip));
             map.insert("podIPs".into(), json!([{"ip": ip}]));
             map.entry("startTime").or_insert(json!(format_timestamp(scheduled)));
-            map.insert("qosClass".into(), json!(qos_class(pod)));
+            map.insert("qosClass".into(), json!(crate::defaults::qos_class(pod)));
             map.insert("containerStatuses".into(), json!(statuses));
             if !init.is_empty() {
                 map.insert("initContainerStatuses".into(), json!(init_statuses));

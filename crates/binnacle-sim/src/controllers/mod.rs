@@ -8,6 +8,7 @@ mod events;
 mod gc;
 mod kubelet;
 mod namespace;
+mod nodes;
 mod replicaset;
 mod scheduler;
 mod workloads;
@@ -138,6 +139,7 @@ pub trait Controller: Send {
 fn all_controllers() -> Vec<Box<dyn Controller>> {
     vec![
         Box::new(namespace::NamespaceController::default()),
+        Box::new(nodes::NodeController),
         Box::new(gc::GarbageCollector),
         Box::new(deployment::DeploymentController),
         Box::new(replicaset::ReplicaSetController),

@@ -5,7 +5,7 @@
 
 use crate::cluster::Cluster;
 use crate::error::{ApiError, ApiResult};
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -171,6 +171,11 @@ pub fn run_command(pod: &Value, container: &str, argv: &[String]) -> CommandOutp
     }
 }
 
+/// A close frame with code 1000: client-go treats any other close as an error.
+fn normal_close() -> Message {
+    Message::Close(Some(CloseFrame { code: close_code::NORMAL, reason: "".into() }))
+}
+
 fn frame(channel: u8, data: &[u8]) -> Message {
     let mut v = Vec::with_capacity(data.len() + 1);
     v.push(channel);
@@ -204,7 +209,7 @@ async fn session(mut socket: WebSocket, pod: Value, container: String, req: Exec
             let _ = socket.send(frame(STDERR, out.stderr.as_bytes())).await;
         }
         let _ = socket.send(status_frame(out.exit_code)).await;
-        let _ = socket.send(Message::Close(None)).await;
+        let _ = socket.send(normal_close()).await;
         return;
     }
     // An interactive shell: run each line read from stdin until `exit` or the client closes stdin.
@@ -227,7 +232,7 @@ async fn session(mut socket: WebSocket, pod: Value, container: String, req: Exec
             if words.first().map(String::as_str) == Some("exit") {
                 let code = words.get(1).and_then(|c| c.parse().ok()).unwrap_or(last_code);
                 let _ = socket.send(status_frame(code)).await;
-                let _ = socket.send(Message::Close(None)).await;
+                let _ = socket.send(normal_close()).await;
                 return;
             }
             let out = run_command(&pod, &container, &words);
@@ -239,7 +244,7 @@ async fn session(mut socket: WebSocket, pod: Value, container: String, req: Exec
         }
     }
     let _ = socket.send(status_frame(last_code)).await;
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = socket.send(normal_close()).await;
 }
 
 #[cfg(test)]

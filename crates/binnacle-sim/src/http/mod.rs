@@ -16,6 +16,7 @@ use crate::cluster::{Cluster, DeleteOptions, Deleted, ListOptions, Part, Propaga
 use crate::convert;
 use crate::error::{ApiError, ApiResult, Reason};
 use crate::registry::ResourceType;
+use crate::schema::FieldValidation;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -155,6 +156,17 @@ fn list_response(rt: &ResourceType, metadata: &Value, items: &[std::borrow::Cow<
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
+/// Adds the request's warnings as `Warning: 299 - "..."` headers (kubectl prints them).
+fn with_warnings(mut resp: Response, opts: &WriteOptions) -> Response {
+    for w in opts.warnings.take() {
+        let escaped = w.replace('\\', "\\\\").replace('"', "\\\"");
+        if let Ok(v) = http::HeaderValue::from_str(&format!("299 - \"{escaped}\"")) {
+            resp.headers_mut().append(header::WARNING, v);
+        }
+    }
+    resp
+}
+
 fn bytes_response(bytes: Vec<u8>) -> Response {
     Response::builder()
         .status(StatusCode::OK)
@@ -270,7 +282,12 @@ fn write_options(query: &Query, headers: &HeaderMap, default_manager: &str) -> A
             return Err(ApiError::bad_request(format!("fieldValidation must be Strict, Warn or Ignore, not {v:?}")));
         }
     }
-    Ok(WriteOptions { dry_run: query.dry_run()?, manager, force: query.flag("force") })
+    let field_validation = match query.get("fieldValidation") {
+        Some("Strict") => FieldValidation::Strict,
+        Some("Ignore") => FieldValidation::Ignore,
+        _ => FieldValidation::Warn,
+    };
+    Ok(WriteOptions { dry_run: query.dry_run()?, manager, force: query.flag("force"), field_validation, warnings: Default::default() })
 }
 
 fn list_options(query: &Query) -> ApiResult<ListOptions> {
@@ -317,7 +334,8 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
         }
     }
     if rt.group == "metrics.k8s.io" {
-        return reviews::metrics(&cluster, &r, &parts.method).map(|v| json_response(StatusCode::OK, &v));
+        let labels = list_options(&query)?.labels;
+        return reviews::metrics(&cluster, &r, &parts.method, &labels).map(|v| json_response(StatusCode::OK, &v));
     }
     let method = parts.method.clone();
     match (method, r.name.as_deref(), r.subresource.as_deref()) {
@@ -388,7 +406,7 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
             }
             let opts = write_options(&query, &parts.headers, "unknown")?;
             let created = cluster.create(&rt, &ns, obj, &opts)?;
-            Ok(json_response(StatusCode::CREATED, &created))
+            Ok(with_warnings(json_response(StatusCode::CREATED, &created), &opts))
         }
         (Method::DELETE, None, None) => {
             let opts = list_options(&query)?;
@@ -422,7 +440,7 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
             let part = if sub == Some("status") { Part::Status } else { Part::Main };
             let existed = cluster.get_raw(&rt, &ns, name).is_ok();
             let updated = cluster.update(&rt, &ns, name, obj, part, &opts)?;
-            Ok(json_response(if existed { StatusCode::OK } else { StatusCode::CREATED }, &updated))
+            Ok(with_warnings(json_response(if existed { StatusCode::OK } else { StatusCode::CREATED }, &updated), &opts))
         }
         (Method::PATCH, Some(name), sub @ (None | Some("status"))) => {
             let patch_type = request::patch_type(&content_type)?;
@@ -439,7 +457,7 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
             let opts = write_options(&query, &parts.headers, "unknown")?;
             let part = if sub == Some("status") { Part::Status } else { Part::Main };
             let (obj, created) = cluster.patch(&rt, &ns, name, patch_type, &patch, part, &opts)?;
-            Ok(json_response(if created { StatusCode::CREATED } else { StatusCode::OK }, &obj))
+            Ok(with_warnings(json_response(if created { StatusCode::CREATED } else { StatusCode::OK }, &obj), &opts))
         }
         (Method::DELETE, Some(name), None) => {
             let body = read_body(body).await?;

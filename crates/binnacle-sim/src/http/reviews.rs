@@ -250,7 +250,7 @@ pub fn bind(cluster: &Cluster, namespace: &str, name: &str, binding: &Value) -> 
 }
 
 /// `metrics.k8s.io/v1beta1` pods and nodes, computed from the running pods.
-pub fn metrics(cluster: &Cluster, r: &ResourceRequest, method: &Method) -> ApiResult<Value> {
+pub fn metrics(cluster: &Cluster, r: &ResourceRequest, method: &Method, labels: &LabelSelector) -> ApiResult<Value> {
     if method != Method::GET {
         return Err(ApiError::new(Reason::MethodNotAllowed, "the metrics API is read-only"));
     }
@@ -259,7 +259,7 @@ pub fn metrics(cluster: &Cluster, r: &ResourceRequest, method: &Method) -> ApiRe
     let pods =
         cluster.list_all(&pods_rt.storage, if r.rt.kind == "PodMetrics" { r.namespace.as_deref() } else { None });
     if r.rt.kind == "PodMetrics" {
-        let mut items: Vec<Value> = pods.iter().filter_map(|p| behavior::pod_metrics(p, now)).collect();
+        let mut items: Vec<Value> = pods.iter().filter(|p| labels.matches_object(p)).filter_map(|p| behavior::pod_metrics(p, now)).collect();
         if let Some(name) = &r.name {
             return items
                 .into_iter()
@@ -281,7 +281,7 @@ pub fn metrics(cluster: &Cluster, r: &ResourceRequest, method: &Method) -> ApiRe
     let mut items = Vec::new();
     for node in &nodes {
         let node_name = node.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-        if r.name.as_deref().is_some_and(|n| n != node_name) {
+        if r.name.as_deref().is_some_and(|n| n != node_name) || !labels.matches_object(node) {
             continue;
         }
         let on_node: Vec<&Value> = pods

@@ -111,7 +111,7 @@ pub fn create_objects(cluster: &Cluster, source_name: &str, objects: Vec<(usize,
         } else {
             String::new()
         };
-        cluster.create_with_status(&rt, &namespace, obj, "binnacle-scenario").map_err(|e| err(e.message))?;
+        cluster.create_checked(&rt, &namespace, obj, "binnacle-scenario").map_err(|e| err(e.message))?;
     }
     Ok(())
 }

@@ -150,7 +150,6 @@ spec:
 /// matching pods. The EndpointSlice controller always sets `ports[].name` (to "" for unnamed ports);
 /// kubectl dereferences it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sim bug: EndpointSlice ports of unnamed Service ports lack `name`; kubectl describe svc panics (nil pointer in formatEndpointSlices)"]
 async fn describe_service_with_unnamed_port() {
     let k = Sim::empty().await;
     let manifest = format!(
@@ -198,7 +197,6 @@ async fn describe_shows_defaulted_probe() {
 
 /// Every kubelet renews a Lease named after its node in kube-node-lease; `describe node` shows it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sim bug: nodes have no Lease in kube-node-lease; describe node prints `Lease: Failed to get lease: leases.coordination.k8s.io \"sim-worker-1\" not found`"]
 async fn describe_node_shows_lease() {
     let k = Sim::empty().await;
     let text = k.ok(&["describe", "node", "sim-worker-1"]).await;

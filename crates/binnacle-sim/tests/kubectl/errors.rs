@@ -77,7 +77,6 @@ async fn not_found_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sim bug: fieldValidation=Strict/Warn is accepted but not enforced: unknown fields (spec.replica) are silently dropped"]
 async fn strict_field_validation() {
     let k = Sim::empty().await;
     let typo = k.file("typo.yaml", &deployment("web", 1, "nginx:1.27").replace("  replicas: 1", "  replica: 1"));
@@ -108,7 +107,6 @@ async fn not_created(k: &Sim) {
 
 /// The API server's name-validation message ends with the regex; it does not repeat the value.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sim bug: name validation messages end with an extra `, got \"<name>\"` that the API server does not add"]
 async fn invalid_name_message_matches_api_server() {
     let k = Sim::empty().await;
     let bad = k.file("bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n");

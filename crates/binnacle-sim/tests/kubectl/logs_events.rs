@@ -269,10 +269,9 @@ async fn watch_pods_during_scale() {
 /// The API server sets `status.phase: Pending` (and `qosClass`) when a pod is created, so the first
 /// watch event of a new pod already reads Pending.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sim bug: pods are created without status (no phase Pending, no qosClass): create -o json shows no status and get -w prints ADDED rows with an empty STATUS"]
 async fn new_pods_start_pending() {
     let k = Sim::empty().await;
-    let f = k.file("pod.yaml", &pod("web", "app: web"));
+    let f = k.file("pod.yaml", &pod("solo", "app: solo"));
     let created = k.kubectl(&["create", "-f", &f, "-o", "json"]).await.json();
     assert_eq!(created["status"]["phase"], "Pending", "{created:#}");
     assert_eq!(created["status"]["qosClass"], "BestEffort", "{created:#}");

@@ -219,7 +219,6 @@ async fn top_pods_and_nodes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sim bug: the metrics API ignores labelSelector, so `kubectl top pod -l app=cart` lists every pod of the namespace"]
 async fn top_pods_by_label() {
     let k = Sim::demo().await;
     wait_deploy_ready(&k, "shop", "cart", 2).await;
@@ -298,7 +297,6 @@ async fn exec_runs_or_is_refused_clearly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sim bug: exec over WebSocket ends with an empty Close frame (code 1005, no status) instead of 1000 Normal Closure; kubectl prints the output, then `error: error reading from error stream: next reader: websocket: close 1005 (no status)` and exits 1"]
 async fn exec_runs_commands_and_exits_cleanly() {
     let k = Sim::empty().await;
     running_pod(&k).await;
@@ -316,7 +314,6 @@ async fn exec_runs_commands_and_exits_cleanly() {
 /// The node lifecycle controller taints cordoned nodes with `node.kubernetes.io/unschedulable:NoSchedule`,
 /// which `describe node` shows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sim bug: cordoned nodes do not get the node.kubernetes.io/unschedulable:NoSchedule taint"]
 async fn cordoned_node_is_tainted() {
     let k = Sim::empty().await;
     k.ok(&["cordon", "sim-worker-1"]).await;

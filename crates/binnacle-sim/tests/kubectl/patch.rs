@@ -166,7 +166,6 @@ async fn scale_deployment_converges() {
 /// A patch that changes nothing is not a write: the API server keeps the resourceVersion, and kubectl
 /// reports "(no change)".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sim bug: a no-op PATCH still writes (resourceVersion bumps, MODIFIED event), so kubectl prints `patched` instead of `patched (no change)`"]
 async fn noop_patch_reports_no_change() {
     let k = Sim::empty().await;
     k.ok(&["create", "configmap", "cfg", "--from-literal=a=b"]).await;

@@ -83,7 +83,6 @@ async fn revision(k: &Sim) -> String {
 /// controller matches templates semantically. kubectl's undo patch carries the template with
 /// `metadata.creationTimestamp: null`, which must compare equal to a template without it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sim bug: rollout undo creates a new ReplicaSet instead of re-using the old revision's (template compared literally; kubectl sends metadata.creationTimestamp: null), so history shows 1,2,3 instead of 2,3"]
 async fn rollout_undo_reuses_old_replicaset() {
     let k = Sim::empty().await;
     apply(&k, "web.yaml", &deployment("web", 2, "nginx:1.26")).await;

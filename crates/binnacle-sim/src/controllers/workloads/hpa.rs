@@ -124,11 +124,7 @@ impl HpaController {
             } else {
                 "All metrics below target".into()
             };
-            ctx.modify(&group, &plural, &target, |t| t["spec"]["replicas"] = json!(desired));
-            ctx.event(hpa, false, "SuccessfulRescale", &format!("New size: {desired}; reason: {why}"), COMPONENT);
-            let msg = format!("the HPA controller was able to update the target scale to {desired}");
-            set_condition(&mut out, "AbleToScale", "True", "SucceededRescale", &msg, &now, false);
-            out["status"]["lastScaleTime"] = json!(now);
+            rescale(ctx, hpa, &mut out, (&target, &group, &plural), desired, &why);
         } else {
             let (reason, msg) = stable_reason;
             set_condition(&mut out, "AbleToScale", "True", reason, msg, &now, false);
@@ -155,6 +151,17 @@ impl HpaController {
             (proposal, ("ReadyForNewScale", "recommended size matches current size"))
         }
     }
+}
+
+/// Sets the target's `spec.replicas`, with the controller's event and condition.
+fn rescale(ctx: &Ctx<'_>, hpa: &Value, out: &mut Value, target: (&Value, &str, &str), desired: i64, why: &str) {
+    let (obj, group, plural) = target;
+    let now = now_string(ctx);
+    ctx.modify(group, plural, obj, |t| t["spec"]["replicas"] = json!(desired));
+    ctx.event(hpa, false, "SuccessfulRescale", &format!("New size: {desired}; reason: {why}"), COMPONENT);
+    let msg = format!("the HPA controller was able to update the target scale to {desired}");
+    set_condition(out, "AbleToScale", "True", "SucceededRescale", &msg, &now, false);
+    out["status"]["lastScaleTime"] = json!(now);
 }
 
 fn finish(ctx: &Ctx<'_>, hpa: &Value, out: Value) {

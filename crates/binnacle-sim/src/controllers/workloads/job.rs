@@ -206,7 +206,7 @@ fn deadline(job: &Value) -> Option<Timestamp> {
 }
 
 fn completions(job: &Value) -> Option<i64> {
-    job.pointer("/spec/completions").and_then(Value::as_i64)
+    job.pointer("/spec/completions").and_then(Value::as_i64).map(|n| n.max(0))
 }
 
 fn indexed(job: &Value) -> bool {
@@ -226,15 +226,17 @@ fn manage_pods(ctx: &Ctx<'_>, job: &Value, c: &Counts) {
     let parallelism = int_or(job, "/spec/parallelism", 1).max(0);
     let active = c.active.len() as i64;
     let wanted = match completions(job) {
-        Some(n) if indexed(job) => parallelism.min(n - c.succeeded_indexes.len() as i64),
+        Some(n) if indexed(job) => parallelism.min(n - c.succeeded_indexes.range(0..n).count() as i64),
         Some(n) => parallelism.min(n - c.succeeded),
         None if c.succeeded > 0 => 0,
         None => parallelism,
-    };
+    }
+    .max(0);
     if active > wanted {
         let mut extra = c.active.clone();
         extra.sort_by_key(|p| (pod_ready(p), std::cmp::Reverse(s(p, "/metadata/creationTimestamp").to_string())));
-        delete_active(ctx, job, &extra[..(active - wanted) as usize]);
+        let excess = ((active - wanted) as usize).min(extra.len());
+        delete_active(ctx, job, &extra[..excess]);
         return;
     }
     if active == wanted || !backoff_elapsed(ctx, c) {

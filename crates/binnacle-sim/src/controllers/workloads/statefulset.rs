@@ -75,7 +75,7 @@ fn sync(ctx: &Ctx<'_>, set: &Arc<Value>, pods: &[Arc<Value>], revisions: &[Arc<V
     let by_ordinal = owned.iter().filter_map(|p| ordinal_of(&name, s(p, "/metadata/name")).map(|o| (o, p.clone())));
     let view = SetView {
         set,
-        replicas: int_or(set, "/spec/replicas", 1),
+        replicas: int_or(set, "/spec/replicas", 1).max(0),
         parallel: s(set, "/spec/podManagementPolicy") == "Parallel",
         pods: by_ordinal.collect(),
         history,
@@ -283,7 +283,8 @@ fn rolling_update(ctx: &Ctx<'_>, view: &SetView<'_>) {
     }
     let partition = int_or(view.set, "/spec/updateStrategy/rollingUpdate/partition", 0);
     let update = s(&view.history.update, "/metadata/name");
-    let stale = view.pods.range(partition..view.replicas).rev().map(|(_, p)| p).find(|p| revision_of(p) != update);
+    let from = partition.clamp(0, view.replicas.max(0));
+    let stale = view.pods.range(from..view.replicas.max(from)).rev().map(|(_, p)| p).find(|p| revision_of(p) != update);
     if let Some(pod) = stale {
         ctx.delete("", "pods", pod, Propagation::Background);
         let pod_name = s(pod, "/metadata/name");

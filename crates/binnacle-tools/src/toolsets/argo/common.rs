@@ -134,6 +134,16 @@ pub async fn patch_spec(ctx: &ToolContext, client: &Client, ns: &str, name: &str
     }
 }
 
+/// Replaces a Rollout (the whole object, with its `resourceVersion`: a concurrent change fails with 409).
+pub async fn replace(ctx: &ToolContext, client: &Client, ns: &str, name: &str, obj: Value) -> Result<Value, ToolError> {
+    let obj: DynamicObject = serde_json::from_value(obj).map_err(|e| ToolError::Internal(format!("Rollout does not parse: {e}")))?;
+    let pp = kube::api::PostParams { field_manager: Some(FIELD_MANAGER.into()), ..kube::api::PostParams::default() };
+    match api(client, Kind::Rollout, Some(ns)).replace(name, &pp, &obj).await {
+        Ok(obj) => to_value(obj),
+        Err(e) => Err(map_error(ctx, client, Kind::Rollout, e).await),
+    }
+}
+
 /// Merge-patches a Rollout's status through the status subresource, as the kubectl plugin does.
 pub async fn patch_status(ctx: &ToolContext, client: &Client, ns: &str, name: &str, patch: Value) -> Result<Value, ToolError> {
     let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };

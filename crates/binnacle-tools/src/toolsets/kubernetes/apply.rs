@@ -197,14 +197,14 @@ pub fn comparable(obj: &Value) -> Value {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct ResourcesApplyInput {
-    /// YAML or JSON; several documents allowed.
+    /// YAML/JSON, multi-document
     pub manifest: String,
     /// For documents without one.
     pub namespace: Option<String>,
-    /// Take over fields other managers own.
+    /// Take over others' fields
     #[serde(default)]
     pub force: bool,
-    /// Validate on the server, change nothing.
+    /// Change nothing
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -236,7 +236,7 @@ impl Tool for ResourcesApply {
     type Output = ResourcesApplyOutput;
     const NAME: &'static str = "resources_apply";
     const TITLE: &'static str = "Apply manifest";
-    const DESCRIPTION: &'static str = "Server-side apply a YAML/JSON manifest (multi-document); reports created/configured/unchanged. Preview with resource_diff.";
+    const DESCRIPTION: &'static str = "Server-side apply a YAML/JSON manifest (multi-document).";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["resources", "write"];
     const ANNOTATIONS: Annotations = Annotations::WRITE_IDEMPOTENT;

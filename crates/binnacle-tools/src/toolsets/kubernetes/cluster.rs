@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// Arguments of `cluster_info` (none besides the common ones).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = super::common::compact_schema)]
 pub struct ClusterInfoInput {}
 
 /// What `cluster_info` reports.
@@ -37,7 +38,7 @@ impl Tool for ClusterInfo {
     type Output = ClusterInfoOutput;
     const NAME: &'static str = "cluster_info";
     const TITLE: &'static str = "Cluster info";
-    const DESCRIPTION: &'static str = "Show which cluster a context points at: API server URL, Kubernetes version and the other contexts available. Use it first to check that a cluster answers.";
+    const DESCRIPTION: &'static str = "Which cluster a context reaches (server, version) and the other contexts.";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["cluster", "read"];
     const ANNOTATIONS: Annotations = Annotations::READ;

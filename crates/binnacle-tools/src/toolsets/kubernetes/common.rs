@@ -464,10 +464,13 @@ pub fn check_regex(what: &str, re: &str) -> Result<regex::Regex, ToolError> {
 
 // ------------------------------------------------------------------------------------------ schemas
 
-/// Makes an input schema smaller without changing what it accepts in practice: optional fields are
-/// advertised as their type (no `null`), integer formats are dropped and `anyOf [T, null]` becomes `T`.
+/// Makes an input schema smaller (it is sent with every `tools/list`) without changing what it accepts
+/// in practice: optional fields are advertised as their type (no `null`), `anyOf [T, null]` becomes `T`,
+/// enums of documented variants become plain `enum` lists, integer formats, defaults, trailing periods
+/// and the struct's own description are dropped.
 pub fn compact_schema(schema: &mut schemars::Schema) {
     if let Some(map) = schema.as_object_mut() {
+        map.remove("description");
         let mut v = Value::Object(std::mem::take(map));
         compact(&mut v);
         if let Value::Object(m) = v {
@@ -496,12 +499,26 @@ fn compact(v: &mut Value) {
             map.insert("type".into(), t);
         }
     }
+    if let Some(Value::Array(variants)) = map.get("oneOf") {
+        let consts: Option<Vec<Value>> = variants.iter().map(|v| v.get("const").cloned()).collect();
+        if let Some(consts) = consts {
+            map.remove("oneOf");
+            map.insert("type".into(), json!("string"));
+            map.insert("enum".into(), Value::Array(consts));
+        }
+    }
     if let Some(Value::Array(values)) = map.get_mut("enum") {
         values.retain(|x| !x.is_null());
     }
     map.remove("format");
-    if map.get("default").is_some_and(Value::is_null) {
-        map.remove("default");
+    map.remove("default");
+    if map.get("minimum").and_then(Value::as_i64) == Some(0) {
+        map.remove("minimum");
+    }
+    if let Some(Value::String(d)) = map.get_mut("description") {
+        if d.ends_with('.') && !d.ends_with("..") {
+            d.pop();
+        }
     }
     for key in ["properties", "items", "additionalProperties"] {
         match map.get_mut(key) {
@@ -535,6 +552,14 @@ mod tests {
         compact_schema(&mut s);
         let v = s.to_value();
         assert_eq!(v["properties"]["a"], json!({"type": "string", "description": "x"}));
+        let mut e = schemars::json_schema!({"description": "Arguments.", "type": "object", "properties": {
+            "p": {"description": "Which.", "oneOf": [{"const": "A", "type": "string", "description": "a"}, {"const": "B", "type": "string"}]},
+            "f": {"type": "boolean", "default": false}}});
+        compact_schema(&mut e);
+        let v = e.to_value();
+        assert!(v.get("description").is_none());
+        assert_eq!(v["properties"]["p"], json!({"description": "Which", "type": "string", "enum": ["A", "B"]}));
+        assert_eq!(v["properties"]["f"], json!({"type": "boolean"}));
         assert_eq!(v["properties"]["b"], json!({"type": "integer", "minimum": 0}));
         assert_eq!(v["properties"]["c"], json!({"type": "string", "enum": ["x", "y"], "description": "c"}));
     }

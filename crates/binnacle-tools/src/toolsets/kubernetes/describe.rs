@@ -28,14 +28,10 @@ use std::collections::{BTreeMap, BTreeSet};
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct ResourceDescribeInput {
-    /// Kind, plural or short name.
+    /// e.g. pods, deploy
     pub kind: String,
-    /// Object name.
     pub name: String,
-    /// Default: the context's namespace.
     pub namespace: Option<String>,
-    /// e.g. apps/v1, to pin a version.
-    pub api_version: Option<String>,
 }
 
 /// A condition of the object.
@@ -103,17 +99,17 @@ impl Tool for ResourceDescribe {
     type Output = DescribeOutput;
     const NAME: &'static str = "resource_describe";
     const TITLE: &'static str = "Describe resource";
-    const DESCRIPTION: &'static str = "Explain one object: status, conditions, grouped events, owner chain, related objects (pods, services, endpoints, volumes, node) and findings.";
+    const DESCRIPTION: &'static str = "Explain one object: status, conditions, events, owners, related objects, findings.";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["resources", "read", "troubleshooting"];
     const ANNOTATIONS: Annotations = Annotations::READ;
 
     fn validate(input: &ResourceDescribeInput) -> Result<(), ToolError> {
-        check_target(&input.kind, &input.name, input.namespace.as_ref(), input.api_version.as_ref())
+        check_target(&input.kind, &input.name, input.namespace.as_ref(), None)
     }
 
     async fn run(&self, ctx: &ToolContext, input: ResourceDescribeInput) -> Result<Reply<DescribeOutput>, ToolError> {
-        let (client, info) = self.0.resolve(ctx, &input.kind, input.api_version.as_deref()).await?;
+        let (client, info) = self.0.resolve(ctx, &input.kind, None).await?;
         let namespace = common::namespace_for(&client, &info, input.namespace.as_deref());
         let obj = Raw::new(&client, &info, namespace.as_deref()).get(&input.name).await?;
         let now = common::now_after([&obj]);

@@ -153,23 +153,20 @@ pub enum EventType {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct EventsListInput {
-    /// Default: the context's namespace.
     pub namespace: Option<String>,
-    /// Every namespace.
     #[serde(default)]
     pub all_namespaces: bool,
-    /// Warning or Normal.
     #[serde(rename = "type")]
     pub type_: Option<EventType>,
     /// e.g. BackOff
     pub reason: Option<String>,
-    /// Involved object's Kind.
+    /// Involved Kind
     pub kind: Option<String>,
-    /// Involved object's name.
+    /// Involved name
     pub name: Option<String>,
-    /// Only newer than this, e.g. 10m.
+    /// e.g. 10m
     pub since: Option<String>,
-    /// Max events (default 50).
+    /// default 50
     pub limit: Option<u32>,
 }
 
@@ -188,7 +185,7 @@ impl Tool for EventsList {
     type Output = EventsListOutput;
     const NAME: &'static str = "events_list";
     const TITLE: &'static str = "List events";
-    const DESCRIPTION: &'static str = "List events newest first, filtered by type, reason, object and age.";
+    const DESCRIPTION: &'static str = "List events, newest first.";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["events", "read"];
     const ANNOTATIONS: Annotations = Annotations::READ;

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct ApiResourcesInput {
-    /// Only this API group (core: "").
+    /// API group filter
     pub group: Option<String>,
 }
 
@@ -57,7 +57,7 @@ impl Tool for ApiResourcesList {
     type Output = ApiResourcesOutput;
     const NAME: &'static str = "api_resources_list";
     const TITLE: &'static str = "API resources";
-    const DESCRIPTION: &'static str = "List the kinds the cluster serves (CRDs included), with short names and scope.";
+    const DESCRIPTION: &'static str = "List the kinds the cluster serves, CRDs included.";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["discovery", "read"];
     const ANNOTATIONS: Annotations = Annotations::READ;
@@ -110,25 +110,23 @@ pub enum ListOutput {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct ResourcesListInput {
-    /// Kind, plural or short name; kind.group to disambiguate.
+    /// e.g. pods, deploy, rollouts.argoproj.io
     pub kind: String,
-    /// e.g. apps/v1, to pin a version.
+    /// e.g. apps/v1
     pub api_version: Option<String>,
-    /// Default: the context's namespace.
     pub namespace: Option<String>,
-    /// Every namespace.
     #[serde(default)]
     pub all_namespaces: bool,
-    /// e.g. app=web,tier!=db
+    /// e.g. app=web
     pub label_selector: Option<String>,
     /// e.g. status.phase=Running
     pub field_selector: Option<String>,
-    /// Page size, 1-500 (default 50).
+    /// 1-500, default 50
     pub limit: Option<u32>,
-    /// Token from the previous page.
+    /// From the previous page
     #[serde(rename = "continue")]
     pub cont: Option<String>,
-    /// summary (rows) or full (objects).
+    /// full: cleaned objects
     #[serde(default)]
     pub output: ListOutput,
 }
@@ -165,7 +163,7 @@ impl Tool for ResourcesList {
     type Output = ResourcesListOutput;
     const NAME: &'static str = "resources_list";
     const TITLE: &'static str = "List resources";
-    const DESCRIPTION: &'static str = "List objects of any kind as compact rows (kubectl columns), paged; output=full returns cleaned objects.";
+    const DESCRIPTION: &'static str = "List objects of any kind as compact rows, paged; output=full gives cleaned objects.";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["resources", "read"];
     const ANNOTATIONS: Annotations = Annotations::READ;
@@ -332,13 +330,11 @@ fn redact_env(v: &mut Value) {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct ResourceGetInput {
-    /// Kind, plural or short name.
+    /// e.g. pods, deploy
     pub kind: String,
-    /// Object name.
     pub name: String,
-    /// Default: the context's namespace.
     pub namespace: Option<String>,
-    /// e.g. apps/v1, to pin a version.
+    /// e.g. apps/v1
     pub api_version: Option<String>,
 }
 
@@ -357,7 +353,7 @@ impl Tool for ResourceGet {
     type Output = ResourceGetOutput;
     const NAME: &'static str = "resource_get";
     const TITLE: &'static str = "Get resource";
-    const DESCRIPTION: &'static str = "Get one object of any kind, cleaned (managedFields stripped, Secret values redacted).";
+    const DESCRIPTION: &'static str = "Get one object, cleaned (Secret values redacted).";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["resources", "read"];
     const ANNOTATIONS: Annotations = Annotations::READ;

@@ -26,22 +26,20 @@ const PREVIOUS_TAIL: usize = 20;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct PodLogsInput {
-    /// Pod name.
     pub name: String,
-    /// Default: the context's namespace.
     pub namespace: Option<String>,
-    /// Default: the pod's default or first container.
+    /// Default: first
     pub container: Option<String>,
-    /// Logs of the previous (crashed) instance.
+    /// Previous (crashed) instance
     #[serde(default)]
     pub previous: bool,
-    /// Last lines, 1-5000 (default 100).
+    /// 1-5000, default 100
     pub tail_lines: Option<u32>,
-    /// Only newer than this, e.g. 10m.
+    /// e.g. 10m
     pub since: Option<String>,
-    /// Keep lines matching this regex.
+    /// Regex to keep
     pub include: Option<String>,
-    /// Drop lines matching this regex.
+    /// Regex to drop
     pub exclude: Option<String>,
 }
 
@@ -90,7 +88,7 @@ impl Tool for PodLogs {
     type Output = PodLogsOutput;
     const NAME: &'static str = "pod_logs";
     const TITLE: &'static str = "Pod logs";
-    const DESCRIPTION: &'static str = "Read a pod container's log tail, optionally regex-filtered; after a crash also the previous instance's last lines.";
+    const DESCRIPTION: &'static str = "Read a container's log tail, regex-filtered; adds the crashed instance's last lines.";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["pods", "logs", "read"];
     const ANNOTATIONS: Annotations = Annotations::READ;
