@@ -132,7 +132,7 @@ fn a_bad_scenario_file_is_refused_with_its_document_number() {
 fn bad_flags_get_clear_errors() {
     let out = Command::new(BIN).args(["sim", "--clusters", "0"]).output().expect("runs");
     assert!(!out.status.success());
-    let out = Command::new(BIN).args(["sim", "--speed", "-1"]).output().expect("runs");
+    let out = Command::new(BIN).args(["sim", "--speed", "0"]).output().expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--speed"));
     for sub in ["sim", "demo"] {

@@ -31,7 +31,6 @@ pub enum Propagation {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct ResourceDeleteInput {
-    /// e.g. pods, deploy
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,

@@ -28,7 +28,6 @@ use std::collections::{BTreeMap, BTreeSet};
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct ResourceDescribeInput {
-    /// e.g. pods, deploy
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,

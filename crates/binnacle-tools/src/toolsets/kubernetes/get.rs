@@ -163,7 +163,7 @@ impl Tool for ResourcesList {
     type Output = ResourcesListOutput;
     const NAME: &'static str = "resources_list";
     const TITLE: &'static str = "List resources";
-    const DESCRIPTION: &'static str = "List objects of any kind as compact rows, paged; output=full gives cleaned objects.";
+    const DESCRIPTION: &'static str = "List objects of any kind as compact rows, paged.";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["resources", "read"];
     const ANNOTATIONS: Annotations = Annotations::READ;
@@ -330,7 +330,6 @@ fn redact_env(v: &mut Value) {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct ResourceGetInput {
-    /// e.g. pods, deploy
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,

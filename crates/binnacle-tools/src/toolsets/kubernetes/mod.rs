@@ -29,9 +29,10 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// A tool whose listing describes the arguments every tool takes (`context`, `budgetTokens`) in a few
-/// words: they repeat in each of the toolset's entries of `tools/list`, which must stay under 4,000
-/// tokens. Calls go to the tool unchanged.
+/// A tool with a leaner listing: the arguments every tool takes (`context`, `budgetTokens`) described
+/// in a few words, and no `additionalProperties: false` (unknown arguments are still refused, with a
+/// message naming them). Both repeat in each of the toolset's 26 entries of `tools/list`, which must
+/// stay under 4,000 tokens. Calls go to the tool unchanged.
 struct Lean {
     inner: Arc<dyn DynTool>,
     spec: ToolSpec,
@@ -49,8 +50,11 @@ impl DynTool for Lean {
 
 fn lean(tool: Arc<dyn DynTool>) -> Arc<dyn DynTool> {
     let mut spec = tool.spec().clone();
+    if let Some(schema) = spec.input_schema.as_object_mut() {
+        schema.remove("additionalProperties");
+    }
     if let Some(props) = spec.input_schema.get_mut("properties").and_then(Value::as_object_mut) {
-        for (name, text) in [("context", "kubeconfig context"), ("budgetTokens", "output budget in tokens (default 8000)")] {
+        for (name, text) in [("context", "kubeconfig context"), ("budgetTokens", "token budget (default 8000)")] {
             if let Some(arg) = props.get_mut(name).and_then(Value::as_object_mut) {
                 arg.insert("description".into(), json!(text));
             }

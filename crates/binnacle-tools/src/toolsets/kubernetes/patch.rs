@@ -34,7 +34,6 @@ pub enum PatchType {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct ResourcePatchInput {
-    /// e.g. pods, deploy
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,

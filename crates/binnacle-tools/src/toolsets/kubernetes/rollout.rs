@@ -170,7 +170,7 @@ impl Tool for RolloutStatus {
     type Output = RolloutStatusOutput;
     const NAME: &'static str = "rollout_status";
     const TITLE: &'static str = "Rollout status";
-    const DESCRIPTION: &'static str = "Check once whether a rollout is done, progressing or failed, and what blocks it.";
+    const DESCRIPTION: &'static str = "Is a rollout done, progressing or failed, and what blocks it?";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["workloads", "rollout", "read"];
     const ANNOTATIONS: Annotations = Annotations::READ;

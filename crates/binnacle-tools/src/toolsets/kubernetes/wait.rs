@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
 pub struct ResourceWaitInput {
-    /// e.g. pods, deploy
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,
