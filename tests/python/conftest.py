@@ -10,6 +10,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -115,6 +116,10 @@ class Cluster:
     """Look-ups against the simulated cluster, for tool calls whose arguments are known only at run time."""
 
     server: str
+    # A minimal chart directory (Chart.yaml, values.yaml, one ConfigMap template).
+    chart: str = ""
+    # The URL of a chart repository serving that chart (none yet).
+    chart_repo: str = ""
 
     def get(self, path: str) -> dict:
         status, body, _ = http_request(f"{self.server}{path}", headers={"accept": "application/json"})
@@ -175,8 +180,23 @@ def sim(workdir: Path, processes: list[Process]) -> Sim:
 
 
 @pytest.fixture(scope="session")
-def cluster(sim: Sim) -> Cluster:
-    return Cluster(sim.server)
+def cluster(sim: Sim, workdir: Path) -> Cluster:
+    chart = workdir / "mcp-tests-chart"
+    (chart / "templates").mkdir(parents=True, exist_ok=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: mcp-tests\nversion: 0.1.0\nappVersion: '1.0'\n")
+    (chart / "values.yaml").write_text("# What the ConfigMap says.\ngreeting: hello\n")
+    (chart / "templates" / "configmap.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  greeting: {{ .Values.greeting | quote }}\n"
+    )
+    return Cluster(sim.server, chart=str(chart))
+
+
+def available_needs() -> set[str]:
+    """What tool calls may need that this machine has (see tool_calls.py)."""
+    have = {"jenkins"}
+    if shutil.which("helm"):
+        have.add("helm")
+    return have
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let spec = std::env::var("RUST_LOG").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| cli.log.clone());
-    let mut filter = tracing_subscriber::EnvFilter::try_new(&spec).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    let mut filter =
+        tracing_subscriber::EnvFilter::try_new(&spec).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
     // rmcp logs whole requests (tool arguments: manifests, Secret data) at debug level: keep it at warn unless
     // asked for by name.
     if !spec.contains("rmcp")

@@ -51,6 +51,23 @@ fn read_calls(pod: &str) -> Vec<(&'static str, Value)> {
         ("resource_describe", json!({"kind": "Deployment", "name": "payments-api", "namespace": "payments"})),
         ("events_list", json!({"allNamespaces": true})),
         ("pod_logs", json!({"name": pod, "namespace": "payments", "tailLines": 100})),
+        ("rollout_status", json!({"name": "frontend", "namespace": "shop"})),
+        ("rollout_history", json!({"name": "frontend", "namespace": "shop"})),
+        ("pods_top", json!({"allNamespaces": true})),
+        ("nodes_top", json!({})),
+        (
+            "resource_wait",
+            json!({"kind": "Deployment", "name": "frontend", "namespace": "shop", "jsonPath": "{.metadata.name}=frontend"}),
+        ),
+        (
+            "resource_diff",
+            json!({"namespace": "shop", "manifest": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bench}\ndata: {a: b}\n"}),
+        ),
+        ("helm_releases_list", json!({})),
+        ("helm_release_status", json!({"release": "podinfo", "namespace": "apps"})),
+        ("helm_release_history", json!({"release": "podinfo", "namespace": "apps"})),
+        ("helm_release_values", json!({"release": "podinfo", "namespace": "apps"})),
+        ("helm_release_manifest", json!({"release": "podinfo", "namespace": "apps"})),
         ("argo_rollouts_list", json!({"namespace": "rollouts"})),
         ("argo_rollout_status", json!({"name": "checkout", "namespace": "rollouts"})),
         ("argo_rollout_describe", json!({"name": "checkout", "namespace": "rollouts"})),
@@ -114,21 +131,23 @@ async fn main() -> anyhow::Result<()> {
     let serving = tokio::spawn(binnacle_mcp::serve_http(listener, server, options, std::future::pending()));
 
     let client = ().serve(StreamableHttpClientTransport::from_uri(format!("http://{mcp_addr}/mcp"))).await?;
-    let pods = client
-        .call_tool(CallToolRequestParams::new("resources_list").with_arguments(obj(json!({"kind": "pods", "namespace": "payments", "labelSelector": "app=payments-api"}))))
-        .await?;
-    let pod = pods
-        .structured_content
-        .as_ref()
-        .and_then(|s| find_name(s))
-        .unwrap_or_else(|| "payments-api".to_string());
+    let pods =
+        client
+            .call_tool(CallToolRequestParams::new("resources_list").with_arguments(obj(
+                json!({"kind": "pods", "namespace": "payments", "labelSelector": "app=payments-api"}),
+            )))
+            .await?;
+    let pod = pods.structured_content.as_ref().and_then(find_name).unwrap_or_else(|| "payments-api".to_string());
 
-    println!("Binnacle MCP benchmark — demo scenario, Streamable HTTP on loopback, one session, {SAMPLES} calls per tool after {WARMUP} warm-up calls");
+    println!(
+        "Binnacle MCP benchmark — demo scenario, Streamable HTTP on loopback, one session, {SAMPLES} calls per tool after {WARMUP} warm-up calls"
+    );
     println!();
     println!("| call | p50 | p95 | result size | notes |");
     println!("|---|---:|---:|---:|---|");
     let mut pods_p50 = None;
-    let measured: Vec<(&str, Value)> = read_calls(&pod).into_iter().filter(|(name, _)| catalog.get(name).is_some()).collect();
+    let measured: Vec<(&str, Value)> =
+        read_calls(&pod).into_iter().filter(|(name, _)| catalog.get(name).is_some()).collect();
     for (name, args) in &measured {
         let params = CallToolRequestParams::new(name.to_string()).with_arguments(obj(args.clone()));
         let mut samples = Vec::with_capacity(SAMPLES);
@@ -139,7 +158,10 @@ async fn main() -> anyhow::Result<()> {
             let result = client.call_tool(params.clone()).await?;
             let elapsed = start.elapsed();
             if result.is_error == Some(true) {
-                note = format!("isError: {}", result.content.first().and_then(|c| c.as_text()).map(|t| t.text.as_str()).unwrap_or(""));
+                note = format!(
+                    "isError: {}",
+                    result.content.first().and_then(|c| c.as_text()).map(|t| t.text.as_str()).unwrap_or("")
+                );
             }
             size = serde_json::to_vec(&result).map(|v| v.len()).unwrap_or(0);
             if i >= WARMUP {
@@ -176,7 +198,9 @@ async fn main() -> anyhow::Result<()> {
                     let speedup = p50.as_secs_f64() / mcp.as_secs_f64();
                     let verdict = if speedup >= SPEEDUP_TARGET { "met" } else { "NOT met" };
                     println!();
-                    println!("Pods list over MCP vs the kubectl process (p50): {speedup:.1}× faster — target ≥ {SPEEDUP_TARGET:.0}×: {verdict}");
+                    println!(
+                        "Pods list over MCP vs the kubectl process (p50): {speedup:.1}× faster — target ≥ {SPEEDUP_TARGET:.0}×: {verdict}"
+                    );
                 }
             }
             Err(e) => println!("| kubectl get pods -A -o json (process) | – | – | – | {e} |"),
@@ -184,7 +208,10 @@ async fn main() -> anyhow::Result<()> {
         None => println!("| kubectl get pods -A -o json (process) | – | – | – | kubectl not found (set KUBECTL) |"),
     }
     if !not_measured.is_empty() {
-        println!("Read tools not measured (they need systems outside the simulated cluster, or have no arguments here yet): {}", not_measured.join(", "));
+        println!(
+            "Read tools not measured (they need systems outside the simulated cluster, or have no arguments here yet): {}",
+            not_measured.join(", ")
+        );
     }
 
     println!();
@@ -194,7 +221,8 @@ async fn main() -> anyhow::Result<()> {
     println!("|---|---:|---:|---:|---|");
     let mut all = Vec::new();
     for toolset in Toolset::ALL {
-        let tools: Vec<_> = catalog.tools().iter().map(|t| t.spec()).filter(|s| s.toolset == toolset).map(mcp_tool).collect();
+        let tools: Vec<_> =
+            catalog.tools().iter().map(|t| t.spec()).filter(|s| s.toolset == toolset).map(mcp_tool).collect();
         let bytes = serde_json::to_vec(&tools)?.len();
         let tokens = bytes / 4;
         let target = if toolset == Toolset::Kubernetes {

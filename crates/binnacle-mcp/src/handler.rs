@@ -155,12 +155,16 @@ impl McpServer {
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         // Arguments are never logged: they may hold manifests, Secret data or tokens.
         match &outcome {
-            Ok(out) => tracing::info!(tool = name, elapsed_ms, outcome = "ok", omitted = out.omitted.len(), "tool call"),
+            Ok(out) => {
+                tracing::info!(tool = name, elapsed_ms, outcome = "ok", omitted = out.omitted.len(), "tool call")
+            }
             Err(e) => tracing::info!(tool = name, elapsed_ms, outcome = error_kind(e), error = %e, "tool call"),
         }
         match outcome {
             Ok(out) => Ok(success(out)),
-            Err(e) if e.is_invalid_arguments() => Err(ErrorData::invalid_params(e.to_string(), Some(json!({"tool": name})))),
+            Err(e) if e.is_invalid_arguments() => {
+                Err(ErrorData::invalid_params(e.to_string(), Some(json!({"tool": name}))))
+            }
             Err(e) => Ok(failure(&e)),
         }
     }
@@ -170,7 +174,10 @@ impl McpServer {
 fn refusal(spec: &ToolSpec, filter: &CatalogFilter) -> String {
     let name = spec.name;
     if !filter.toolsets.is_empty() && !filter.toolsets.contains(&spec.toolset) {
-        format!("tool {name:?} belongs to the {} toolset, which this server does not serve (see --toolsets)", spec.toolset.as_str())
+        format!(
+            "tool {name:?} belongs to the {} toolset, which this server does not serve (see --toolsets)",
+            spec.toolset.as_str()
+        )
     } else if filter.read_only && !spec.annotations.read_only {
         format!("tool {name:?} changes the cluster and this server is read-only; it can only call read-only tools")
     } else if filter.deny.contains(name) {
@@ -294,7 +301,11 @@ impl ServerHandler for McpServer {
         info.with_instructions(self.inner.instructions.clone())
     }
 
-    async fn initialize(&self, request: InitializeRequestParams, context: RequestContext<RoleServer>) -> Result<InitializeResult, ErrorData> {
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
         tracing::info!(
             client = %request.client_info.name,
             client_version = %request.client_info.version,
@@ -305,7 +316,11 @@ impl ServerHandler for McpServer {
         self.negotiate_initialize(&request)
     }
 
-    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
         Ok(ListToolsResult::with_all_items(self.inner.listed.clone()))
     }
 
@@ -313,7 +328,11 @@ impl ServerHandler for McpServer {
         self.inner.listed.iter().find(|t| t.name == name).cloned()
     }
 
-    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.clone();
         let token = context.meta.get_progress_token();
         let Some(token) = token else {

@@ -64,7 +64,11 @@ impl FromStr for OriginRule {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("origin {s:?} is not valid: use scheme://host[:port|:*], e.g. http://localhost:3000 or https://ops.example.com");
+        let bad = || {
+            format!(
+                "origin {s:?} is not valid: use scheme://host[:port|:*], e.g. http://localhost:3000 or https://ops.example.com"
+            )
+        };
         let trimmed = s.trim().trim_end_matches('/');
         let (scheme, rest) = trimmed.split_once("://").ok_or_else(bad)?;
         let scheme = scheme.to_ascii_lowercase();
@@ -211,7 +215,10 @@ fn refusal(status: StatusCode, error: &str, message: String) -> Response {
 }
 
 fn jsonrpc_error(id: Value, code: ErrorCode, message: String) -> Response {
-    json_response(StatusCode::BAD_REQUEST, json!({"jsonrpc": "2.0", "id": id, "error": {"code": code.0, "message": message}}))
+    json_response(
+        StatusCode::BAD_REQUEST,
+        json!({"jsonrpc": "2.0", "id": id, "error": {"code": code.0, "message": message}}),
+    )
 }
 
 async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Response {
@@ -224,7 +231,9 @@ async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Resp
             return refusal(
                 StatusCode::FORBIDDEN,
                 "forbidden_origin",
-                format!("Origin {text:?} is not allowed to use this server; allowed origins: {list} (see --allowed-origins)"),
+                format!(
+                    "Origin {text:?} is not allowed to use this server; allowed origins: {list} (see --allowed-origins)"
+                ),
             );
         }
     }
@@ -251,7 +260,8 @@ async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Resp
             format!("the request body is larger than {} bytes", guard.max_body_bytes),
         )
     };
-    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > guard.max_body_bytes as u64) {
         return too_large();
     }
@@ -270,7 +280,11 @@ async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Resp
 /// The JSON-RPC error for a body that is not one valid client message.
 fn malformed(bytes: &[u8]) -> Response {
     match serde_json::from_slice::<Value>(bytes) {
-        Err(e) => jsonrpc_error(Value::Null, ErrorCode::PARSE_ERROR, format!("Parse error: the request body is not valid JSON ({e})")),
+        Err(e) => jsonrpc_error(
+            Value::Null,
+            ErrorCode::PARSE_ERROR,
+            format!("Parse error: the request body is not valid JSON ({e})"),
+        ),
         Ok(Value::Array(_)) => jsonrpc_error(
             Value::Null,
             ErrorCode::INVALID_REQUEST,
@@ -284,9 +298,17 @@ fn malformed(bytes: &[u8]) -> Response {
                 (Some("2.0"), None) => "it has no \"method\" (and is no valid response)",
                 _ => "\"jsonrpc\" must be \"2.0\"",
             };
-            jsonrpc_error(id, ErrorCode::INVALID_REQUEST, format!("Invalid Request: not a valid MCP JSON-RPC message: {hint}"))
+            jsonrpc_error(
+                id,
+                ErrorCode::INVALID_REQUEST,
+                format!("Invalid Request: not a valid MCP JSON-RPC message: {hint}"),
+            )
         }
-        Ok(_) => jsonrpc_error(Value::Null, ErrorCode::INVALID_REQUEST, "Invalid Request: a JSON-RPC message must be a JSON object".into()),
+        Ok(_) => jsonrpc_error(
+            Value::Null,
+            ErrorCode::INVALID_REQUEST,
+            "Invalid Request: a JSON-RPC message must be a JSON object".into(),
+        ),
     }
 }
 
@@ -314,7 +336,10 @@ mod tests {
         assert!(!rule.admits(&parse_origin("https://ops.example.com:8443").expect("origin")));
         let any: OriginRule = "http://dev.local:*".parse().expect("rule");
         assert!(any.admits(&parse_origin("http://dev.local:5173").expect("origin")));
-        assert_eq!("http://localhost:3000/".parse::<OriginRule>().map(|r| r.to_string()).ok().as_deref(), Some("http://localhost:3000"));
+        assert_eq!(
+            "http://localhost:3000/".parse::<OriginRule>().map(|r| r.to_string()).ok().as_deref(),
+            Some("http://localhost:3000")
+        );
         for bad in ["localhost", "ftp://x", "http://", "http://a:b", "http://a/b", "http://u@a", "null"] {
             assert!(bad.parse::<OriginRule>().is_err(), "{bad}");
         }

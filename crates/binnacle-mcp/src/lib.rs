@@ -20,7 +20,9 @@
 mod handler;
 mod http;
 
-pub use handler::{DEFAULT_CALL_TIMEOUT, McpServer, META_OMITTED, META_TAGS, META_TOOLSET, META_UNTRUSTED, ServerOptions, mcp_tool};
+pub use handler::{
+    DEFAULT_CALL_TIMEOUT, META_OMITTED, META_TAGS, META_TOOLSET, META_UNTRUSTED, McpServer, ServerOptions, mcp_tool,
+};
 pub use http::{DEFAULT_MAX_BODY_BYTES, HttpOptions, MCP_PATH, OriginRule, router, serve_http};
 pub use tokio_util::sync::CancellationToken;
 
@@ -33,7 +35,8 @@ pub async fn serve_stdio(server: McpServer) -> std::io::Result<()> {
         .serve(rmcp::transport::stdio_pipes())
         .await
         .map_err(|e| std::io::Error::other(format!("MCP session over stdio failed to start: {e}")))?;
-    let reason = running.waiting().await.map_err(|e| std::io::Error::other(format!("MCP session over stdio failed: {e}")))?;
+    let reason =
+        running.waiting().await.map_err(|e| std::io::Error::other(format!("MCP session over stdio failed: {e}")))?;
     tracing::info!(?reason, "MCP session over stdio ended");
     Ok(())
 }

@@ -7,7 +7,8 @@ mod common;
 use binnacle_mcp::{McpServer, ServerOptions};
 use binnacle_tools::CatalogFilter;
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest, ErrorCode, JsonObject, ProgressNotificationParam,
+    CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest, ErrorCode, JsonObject,
+    ProgressNotificationParam,
 };
 use rmcp::service::{NotificationContext, PeerRequestOptions, RunningService, ServiceError};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
@@ -44,7 +45,11 @@ fn args(v: Value) -> JsonObject {
     v.as_object().cloned().expect("object")
 }
 
-async fn call(client: &RunningService<RoleClient, Recorder>, name: &str, arguments: Value) -> Result<CallToolResult, ServiceError> {
+async fn call(
+    client: &RunningService<RoleClient, Recorder>,
+    name: &str,
+    arguments: Value,
+) -> Result<CallToolResult, ServiceError> {
     client.call_tool(CallToolRequestParams::new(name.to_string()).with_arguments(args(arguments))).await
 }
 
@@ -151,7 +156,8 @@ fn unknown_names_in_filters_fail_at_start_up() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let f = rt.block_on(common::fixture());
     let filter = CatalogFilter { allow: ["cluster_inf".to_string()].into(), ..Default::default() };
-    let err = McpServer::new(f.catalog.clone(), f.ctx.clone(), ServerOptions { filter, ..Default::default() }).expect_err("typo refused");
+    let err = McpServer::new(f.catalog.clone(), f.ctx.clone(), ServerOptions { filter, ..Default::default() })
+        .expect_err("typo refused");
     assert!(err.contains("cluster_inf"), "{err}");
 }
 
@@ -175,7 +181,10 @@ async fn cancellation_aborts_the_call() {
     let (client, _) = connect(f.server(ServerOptions::default())).await;
     let params = CallToolRequestParams::new("test_slow").with_arguments(args(json!({"millis": 20_000})));
     let handle = client
-        .send_request_with_option(ClientRequest::CallToolRequest(CallToolRequest::new(params)), PeerRequestOptions::no_options())
+        .send_request_with_option(
+            ClientRequest::CallToolRequest(CallToolRequest::new(params)),
+            PeerRequestOptions::no_options(),
+        )
         .await
         .expect("sent");
     eventually("the call started", || f.slow.started.load(Ordering::SeqCst) == 1).await;

@@ -39,7 +39,13 @@ async fn rmcp_client_over_streamable_http() {
     let options = HttpOptions::default();
     let cancel = options.cancel.clone();
     let server = f.server(ServerOptions::default());
-    let serving = tokio::spawn(binnacle_mcp::serve_http(listener, server, options, async move { std::future::pending::<()>().await }));
+    let serving =
+        tokio::spawn(binnacle_mcp::serve_http(
+            listener,
+            server,
+            options,
+            async move { std::future::pending::<()>().await },
+        ));
 
     let transport = StreamableHttpClientTransport::from_uri(format!("http://{addr}/mcp"));
     let client = ().serve(transport).await.expect("initialize");
@@ -57,7 +63,10 @@ async fn rmcp_client_over_streamable_http() {
 #[tokio::test]
 async fn guard_refuses_foreign_origins_big_bodies_and_malformed_messages() {
     let f = common::fixture().await;
-    let app = binnacle_mcp::router(f.server(ServerOptions::default()), HttpOptions { max_body_bytes: 64 * 1024, ..Default::default() });
+    let app = binnacle_mcp::router(
+        f.server(ServerOptions::default()),
+        HttpOptions { max_body_bytes: 64 * 1024, ..Default::default() },
+    );
 
     let (status, body) = send(&app, Request::get("/healthz").body(Body::empty()).expect("request")).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
@@ -80,7 +89,9 @@ async fn guard_refuses_foreign_origins_big_bodies_and_malformed_messages() {
     let (status, body) = send(&app, post_body(vec![b' '; 100 * 1024])).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 
-    for (raw, code) in [("not json{", -32700), ("[1, 2]", -32600), ("42", -32600), (r#"{"jsonrpc":"2.0","id":9,"method":5}"#, -32600)] {
+    for (raw, code) in
+        [("not json{", -32700), ("[1, 2]", -32600), ("42", -32600), (r#"{"jsonrpc":"2.0","id":9,"method":5}"#, -32600)]
+    {
         let (status, body) = send(&app, post_body(raw)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{raw}: {body}");
         let json: Value = serde_json::from_str(&body).expect("JSON-RPC error");

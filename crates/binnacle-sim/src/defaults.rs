@@ -128,6 +128,7 @@ pub fn apply_defaults(group: &str, kind: &str, obj: &mut Value) {
         ("", "Secret") => {
             if let Some(map) = obj.as_object_mut() {
                 set_default(map, "type", json!("Opaque"));
+                merge_string_data(map);
             }
         }
         ("", "PersistentVolumeClaim") => {
@@ -136,6 +137,23 @@ pub fn apply_defaults(group: &str, kind: &str, obj: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// Moves `stringData` into `data` (base64), as the API server does on every write of a Secret.
+fn merge_string_data(secret: &mut Map<String, Value>) {
+    use base64::Engine;
+    let Some(Value::Object(string_data)) = secret.remove("stringData") else { return };
+    let data = secret.entry("data").or_insert_with(|| json!({}));
+    if data.is_null() {
+        *data = json!({});
+    }
+    if let Some(data) = data.as_object_mut() {
+        for (k, v) in string_data {
+            if let Some(text) = v.as_str() {
+                data.insert(k, json!(base64::engine::general_purpose::STANDARD.encode(text)));
+            }
+        }
     }
 }
 
@@ -248,6 +266,13 @@ mod tests {
         assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
         assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "Always");
         assert_eq!(d["spec"]["template"]["spec"]["restartPolicy"], "Always");
+    }
+
+    #[test]
+    fn secret_string_data_merges_into_data() {
+        let mut s = json!({"data": {"a": "eA=="}, "stringData": {"b": "hello"}});
+        apply_defaults("", "Secret", &mut s);
+        assert_eq!(s, json!({"data": {"a": "eA==", "b": "aGVsbG8="}, "type": "Opaque"}));
     }
 
     #[test]

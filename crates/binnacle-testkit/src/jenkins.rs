@@ -94,7 +94,10 @@ impl Drop for JenkinsHandle {
 /// address and the handle that keeps it running.
 pub async fn start_jenkins(listen: SocketAddr, opts: JenkinsOptions) -> std::io::Result<(SocketAddr, JenkinsHandle)> {
     if !listen.ip().is_loopback() {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("the Jenkins stand-in listens on loopback addresses only, not {listen}")));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("the Jenkins stand-in listens on loopback addresses only, not {listen}"),
+        ));
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
@@ -180,11 +183,29 @@ struct Job {
 
 impl Job {
     fn folder(description: &str) -> Self {
-        Job { kind: Kind::Folder, description: description.into(), params: vec![], children: BTreeMap::new(), builds: BTreeMap::new(), next_build: 1, repo: String::new(), branch: String::new() }
+        Job {
+            kind: Kind::Folder,
+            description: description.into(),
+            params: vec![],
+            children: BTreeMap::new(),
+            builds: BTreeMap::new(),
+            next_build: 1,
+            repo: String::new(),
+            branch: String::new(),
+        }
     }
 
     fn project(kind: Kind, description: &str, repo: &str) -> Self {
-        Job { kind, description: description.into(), params: vec![], children: BTreeMap::new(), builds: BTreeMap::new(), next_build: 1, repo: repo.into(), branch: "*/main".into() }
+        Job {
+            kind,
+            description: description.into(),
+            params: vec![],
+            children: BTreeMap::new(),
+            builds: BTreeMap::new(),
+            next_build: 1,
+            repo: repo.into(),
+            branch: "*/main".into(),
+        }
     }
 
     fn class(&self) -> &'static str {
@@ -255,7 +276,9 @@ fn digest(text: &str) -> String {
 }
 
 fn finished_log(job: &str, number: u64, result: &str, params: &[(String, String)]) -> String {
-    let mut log = format!("Started by user Binnacle Bot\nRunning as SYSTEM\nBuilding in workspace /var/jenkins_home/workspace/{job}\n");
+    let mut log = format!(
+        "Started by user Binnacle Bot\nRunning as SYSTEM\nBuilding in workspace /var/jenkins_home/workspace/{job}\n"
+    );
     for (k, v) in params {
         log.push_str(&format!("[param] {k}={v}\n"));
     }
@@ -270,30 +293,56 @@ impl State {
     fn seeded(url: &str, opts: JenkinsOptions) -> Self {
         let t0 = now_ms().saturating_sub(3_600_000);
         let mut hello = Job::project(Kind::FreeStyle, "Says hello.", "https://git.example.test/acme/hello.git");
-        hello.builds.insert(1, Build {
-            number: 1,
-            timestamp: t0,
-            duration: 12_000,
-            result: Some("SUCCESS".into()),
-            description: None,
-            params: vec![],
-            log: finished_log("hello", 1, "SUCCESS", &[]),
-            changes: vec![],
-            revision: digest("hello1"),
-            finish_at: None,
-            queue_id: 0,
-            cause: "Started by timer".into(),
-        });
+        hello.builds.insert(
+            1,
+            Build {
+                number: 1,
+                timestamp: t0,
+                duration: 12_000,
+                result: Some("SUCCESS".into()),
+                description: None,
+                params: vec![],
+                log: finished_log("hello", 1, "SUCCESS", &[]),
+                changes: vec![],
+                revision: digest("hello1"),
+                finish_at: None,
+                queue_id: 0,
+                cause: "Started by timer".into(),
+            },
+        );
         hello.next_build = 2;
 
-        let mut api = Job::project(Kind::Pipeline, "Builds and deploys the API.", "https://git.example.test/acme/api.git");
+        let mut api =
+            Job::project(Kind::Pipeline, "Builds and deploys the API.", "https://git.example.test/acme/api.git");
         api.params = vec![
-            Param { name: "BRANCH".into(), kind: "string", default: "main".into(), choices: vec![], description: "Branch to build".into() },
-            Param { name: "DEPLOY".into(), kind: "boolean", default: "false".into(), choices: vec![], description: "Deploy after the build".into() },
-            Param { name: "ENV".into(), kind: "choice", default: "staging".into(), choices: vec!["staging".into(), "prod".into()], description: "Target environment".into() },
+            Param {
+                name: "BRANCH".into(),
+                kind: "string",
+                default: "main".into(),
+                choices: vec![],
+                description: "Branch to build".into(),
+            },
+            Param {
+                name: "DEPLOY".into(),
+                kind: "boolean",
+                default: "false".into(),
+                choices: vec![],
+                description: "Deploy after the build".into(),
+            },
+            Param {
+                name: "ENV".into(),
+                kind: "choice",
+                default: "staging".into(),
+                choices: vec!["staging".into(), "prod".into()],
+                description: "Target environment".into(),
+            },
         ];
         for (n, result) in [(1u64, "SUCCESS"), (2, "FAILURE"), (3, "SUCCESS")] {
-            let params = vec![("BRANCH".to_string(), "main".to_string()), ("DEPLOY".to_string(), "false".to_string()), ("ENV".to_string(), "staging".to_string())];
+            let params = vec![
+                ("BRANCH".to_string(), "main".to_string()),
+                ("DEPLOY".to_string(), "false".to_string()),
+                ("ENV".to_string(), "staging".to_string()),
+            ];
             let changes = vec![Change {
                 commit: digest(&format!("api-change-{n}")),
                 author: "Ada Lovelace".into(),
@@ -301,33 +350,50 @@ impl State {
                 paths: vec!["src/checkout.rs".into(), "README.md".into()],
                 timestamp: t0 + n * 60_000,
             }];
-            api.builds.insert(n, Build {
-                number: n,
-                timestamp: t0 + n * 600_000,
-                duration: 90_000 + n * 1000,
-                result: Some(result.into()),
-                description: None,
-                log: finished_log("team/api", n, result, &params),
-                params,
-                changes,
-                revision: digest(&format!("api{n}")),
-                finish_at: None,
-                queue_id: 0,
-                cause: "Started by an SCM change".into(),
-            });
+            api.builds.insert(
+                n,
+                Build {
+                    number: n,
+                    timestamp: t0 + n * 600_000,
+                    duration: 90_000 + n * 1000,
+                    result: Some(result.into()),
+                    description: None,
+                    log: finished_log("team/api", n, result, &params),
+                    params,
+                    changes,
+                    revision: digest(&format!("api{n}")),
+                    finish_at: None,
+                    queue_id: 0,
+                    cause: "Started by an SCM change".into(),
+                },
+            );
         }
         api.next_build = 4;
 
         let mut nested = Job::folder("Nested jobs.");
-        nested.children.insert("worker".into(), Job::project(Kind::FreeStyle, "A background worker.", "https://git.example.test/acme/worker.git"));
+        nested.children.insert(
+            "worker".into(),
+            Job::project(Kind::FreeStyle, "A background worker.", "https://git.example.test/acme/worker.git"),
+        );
         let mut team = Job::folder("The team's jobs.");
         team.children.insert("api".into(), api);
         team.children.insert("nested".into(), nested);
-        team.children.insert("app build".into(), Job::project(Kind::FreeStyle, "A job whose name has a space.", "https://git.example.test/acme/app.git"));
+        team.children.insert(
+            "app build".into(),
+            Job::project(Kind::FreeStyle, "A job whose name has a space.", "https://git.example.test/acme/app.git"),
+        );
         let mut root = BTreeMap::new();
         root.insert("hello".to_string(), hello);
         root.insert("team".to_string(), team);
-        State { url: url.to_string(), opts, root, queue: BTreeMap::new(), next_queue: 1, sessions: BTreeMap::new(), next_session: 1 }
+        State {
+            url: url.to_string(),
+            opts,
+            root,
+            queue: BTreeMap::new(),
+            next_queue: 1,
+            sessions: BTreeMap::new(),
+            next_session: 1,
+        }
     }
 
     fn job(&self, path: &[String]) -> Option<&Job> {
@@ -389,7 +455,9 @@ impl State {
 
     fn build_ref(&self, path: &[String], job: &Job, b: Option<&Build>) -> Value {
         match b {
-            Some(b) => json!({"_class": job.build_class(), "number": b.number, "url": format!("{}{}/", self.job_url(path), b.number)}),
+            Some(b) => {
+                json!({"_class": job.build_class(), "number": b.number, "url": format!("{}{}/", self.job_url(path), b.number)})
+            }
             None => Value::Null,
         }
     }
@@ -467,16 +535,22 @@ impl State {
         v["fullDisplayName"] = json!(format!("{} #{}", path.join(" » "), b.number));
         v["estimatedDuration"] = json!(60_000);
         v["queueId"] = json!(b.queue_id);
-        let mut actions = vec![json!({"_class": "hudson.model.CauseAction", "causes": [{"_class": "hudson.model.Cause$UserIdCause", "shortDescription": b.cause, "userId": self.opts.user, "userName": "Binnacle Bot"}]})];
+        let mut actions = vec![
+            json!({"_class": "hudson.model.CauseAction", "causes": [{"_class": "hudson.model.Cause$UserIdCause", "shortDescription": b.cause, "userId": self.opts.user, "userName": "Binnacle Bot"}]}),
+        ];
         if !b.params.is_empty() {
-            let params: Vec<Value> = b.params.iter().map(|(k, val)| {
-                let is_bool = job.params.iter().any(|p| &p.name == k && p.kind == "boolean");
-                if is_bool {
-                    json!({"_class": "hudson.model.BooleanParameterValue", "name": k, "value": val == "true"})
-                } else {
-                    json!({"_class": "hudson.model.StringParameterValue", "name": k, "value": val})
-                }
-            }).collect();
+            let params: Vec<Value> = b
+                .params
+                .iter()
+                .map(|(k, val)| {
+                    let is_bool = job.params.iter().any(|p| &p.name == k && p.kind == "boolean");
+                    if is_bool {
+                        json!({"_class": "hudson.model.BooleanParameterValue", "name": k, "value": val == "true"})
+                    } else {
+                        json!({"_class": "hudson.model.StringParameterValue", "name": k, "value": val})
+                    }
+                })
+                .collect();
             actions.push(json!({"_class": "hudson.model.ParametersAction", "parameters": params}));
         }
         actions.push(json!({
@@ -487,18 +561,24 @@ impl State {
         }));
         actions.push(json!({}));
         v["actions"] = json!(actions);
-        let items: Vec<Value> = b.changes.iter().map(|c| json!({
-            "_class": "hudson.plugins.git.GitChangeSet",
-            "affectedPaths": c.paths,
-            "commitId": c.commit,
-            "id": c.commit,
-            "timestamp": c.timestamp,
-            "author": {"absoluteUrl": format!("{}/user/ada", self.url), "fullName": c.author},
-            "authorEmail": "ada@example.test",
-            "comment": format!("{}\n", c.msg),
-            "msg": c.msg,
-            "paths": c.paths.iter().map(|p| json!({"editType": "edit", "file": p})).collect::<Vec<_>>(),
-        })).collect();
+        let items: Vec<Value> = b
+            .changes
+            .iter()
+            .map(|c| {
+                json!({
+                    "_class": "hudson.plugins.git.GitChangeSet",
+                    "affectedPaths": c.paths,
+                    "commitId": c.commit,
+                    "id": c.commit,
+                    "timestamp": c.timestamp,
+                    "author": {"absoluteUrl": format!("{}/user/ada", self.url), "fullName": c.author},
+                    "authorEmail": "ada@example.test",
+                    "comment": format!("{}\n", c.msg),
+                    "msg": c.msg,
+                    "paths": c.paths.iter().map(|p| json!({"editType": "edit", "file": p})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
         let change_set = json!({"_class": "hudson.plugins.git.GitChangeSetList", "kind": "git", "items": items});
         match job.kind {
             Kind::Pipeline => v["changeSets"] = json!(if b.changes.is_empty() { vec![] } else { vec![change_set] }),
@@ -562,7 +642,10 @@ fn encode_segment(seg: &str) -> String {
 }
 
 fn decode_segment(seg: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", seg.replace('+', "%2B")).as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+    url::form_urlencoded::parse(format!("x={}", seg.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 fn json_reply(status: StatusCode, v: &Value) -> Response {
@@ -574,7 +657,12 @@ fn text_reply(status: StatusCode, text: impl Into<String>) -> Response {
 }
 
 fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html;charset=utf-8")], "<html><body><h2>HTTP ERROR 404 Not Found</h2></body></html>").into_response()
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
+        "<html><body><h2>HTTP ERROR 404 Not Found</h2></body></html>",
+    )
+        .into_response()
 }
 
 fn redirect(status: StatusCode, location: &str) -> Response {
@@ -631,24 +719,36 @@ async fn handle(
     match (method.clone(), path.as_str()) {
         (Method::GET, "/api/json" | "/api/json/") => {
             let jobs: Vec<Value> = st.root.iter().map(|(n, j)| st.job_summary(std::slice::from_ref(n), j)).collect();
-            return json_reply(StatusCode::OK, &json!({"_class": "hudson.model.Hudson", "mode": "NORMAL", "nodeDescription": "the Jenkins stand-in", "url": format!("{}/", st.url), "useCrumbs": true, "jobs": jobs}));
+            return json_reply(
+                StatusCode::OK,
+                &json!({"_class": "hudson.model.Hudson", "mode": "NORMAL", "nodeDescription": "the Jenkins stand-in", "url": format!("{}/", st.url), "useCrumbs": true, "jobs": jobs}),
+            );
         }
         (Method::GET, "/crumbIssuer/api/json") => {
             let sid = digest(&format!("session-{}-{}", st.next_session, now_ms()));
             st.next_session += 1;
             let crumb = digest(&format!("crumb-{sid}-{}", st.opts.user));
             st.sessions.insert(sid.clone(), crumb.clone());
-            let mut r = json_reply(StatusCode::OK, &json!({"_class": "hudson.security.csrf.DefaultCrumbIssuer", "crumb": crumb, "crumbRequestField": "Jenkins-Crumb"}));
+            let mut r = json_reply(
+                StatusCode::OK,
+                &json!({"_class": "hudson.security.csrf.DefaultCrumbIssuer", "crumb": crumb, "crumbRequestField": "Jenkins-Crumb"}),
+            );
             if let Ok(v) = HeaderValue::from_str(&format!("JSESSIONID.binnacle={sid}; Path=/; HttpOnly")) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
             return r;
         }
         (Method::GET, "/me/api/json") => {
-            return json_reply(StatusCode::OK, &json!({"_class": "hudson.model.User", "absoluteUrl": format!("{}/user/{}", st.url, st.opts.user), "description": null, "fullName": "Binnacle Bot", "id": st.opts.user, "property": []}));
+            return json_reply(
+                StatusCode::OK,
+                &json!({"_class": "hudson.model.User", "absoluteUrl": format!("{}/user/{}", st.url, st.opts.user), "description": null, "fullName": "Binnacle Bot", "id": st.opts.user, "property": []}),
+            );
         }
         (Method::GET, "/whoAmI/api/json") => {
-            return json_reply(StatusCode::OK, &json!({"_class": "hudson.security.WhoAmI", "anonymous": false, "authenticated": true, "authorities": ["authenticated"], "details": null, "name": st.opts.user, "toString": format!("{}: authenticated", st.opts.user)}));
+            return json_reply(
+                StatusCode::OK,
+                &json!({"_class": "hudson.security.WhoAmI", "anonymous": false, "authenticated": true, "authorities": ["authenticated"], "details": null, "name": st.opts.user, "toString": format!("{}: authenticated", st.opts.user)}),
+            );
         }
         _ => {}
     }
@@ -694,11 +794,20 @@ fn resolve_build(job: &Job, selector: &str) -> Option<u64> {
     }
 }
 
-fn job_request(st: &mut State, method: &Method, path: &[String], tail: &[&str], query: &[(String, String)], body: &Bytes) -> Response {
+fn job_request(
+    st: &mut State,
+    method: &Method,
+    path: &[String],
+    tail: &[&str],
+    query: &[(String, String)],
+    body: &Bytes,
+) -> Response {
     let Some(job) = st.job(path).cloned() else { return not_found() };
     match (method, tail) {
         (&Method::GET, ["api", "json"]) => json_reply(StatusCode::OK, &st.job_json(path, &job)),
-        (&Method::GET, ["config.xml"]) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/xml")], st.config_xml(&job)).into_response(),
+        (&Method::GET, ["config.xml"]) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/xml")], st.config_xml(&job)).into_response()
+        }
         (&Method::POST, ["build"]) | (&Method::POST, ["buildWithParameters"]) => {
             if matches!(job.kind, Kind::Folder) {
                 return not_found();
@@ -708,7 +817,10 @@ fn job_request(st: &mut State, method: &Method, path: &[String], tail: &[&str], 
                 return text_reply(StatusCode::BAD_REQUEST, format!("{} is not parameterized", path.join("/")));
             }
             if !with_params && !job.params.is_empty() {
-                return text_reply(StatusCode::BAD_REQUEST, format!("{} is parameterized: use buildWithParameters", path.join("/")));
+                return text_reply(
+                    StatusCode::BAD_REQUEST,
+                    format!("{} is parameterized: use buildWithParameters", path.join("/")),
+                );
             }
             let mut given: Vec<(String, String)> = query.to_vec();
             given.extend(url::form_urlencoded::parse(body).into_owned());
@@ -716,7 +828,12 @@ fn job_request(st: &mut State, method: &Method, path: &[String], tail: &[&str], 
                 .params
                 .iter()
                 .map(|p| {
-                    let v = given.iter().rev().find(|(k, _)| *k == p.name).map(|(_, v)| v.clone()).unwrap_or_else(|| p.default.clone());
+                    let v = given
+                        .iter()
+                        .rev()
+                        .find(|(k, _)| *k == p.name)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_else(|| p.default.clone());
                     (p.name.clone(), v)
                 })
                 .collect();
@@ -728,22 +845,29 @@ fn job_request(st: &mut State, method: &Method, path: &[String], tail: &[&str], 
             let Some(j) = st.job_mut(path) else { return not_found() };
             let number = j.next_build;
             j.next_build += 1;
-            let running_log = format!("Started by user Binnacle Bot\nRunning as SYSTEM\n{}[Pipeline] Start of Pipeline\n+ make test\n", params.iter().map(|(k, v)| format!("[param] {k}={v}\n")).collect::<String>());
-            j.builds.insert(number, Build {
+            let running_log = format!(
+                "Started by user Binnacle Bot\nRunning as SYSTEM\n{}[Pipeline] Start of Pipeline\n+ make test\n",
+                params.iter().map(|(k, v)| format!("[param] {k}={v}\n")).collect::<String>()
+            );
+            j.builds.insert(
                 number,
-                timestamp: now_ms(),
-                duration: 0,
-                result: None,
-                description: None,
-                params,
-                log: running_log,
-                changes: vec![],
-                revision: digest(&format!("{}{number}", path.join("/"))),
-                finish_at: Some(Instant::now() + queue_delay + build_duration),
-                queue_id: id,
-                cause: "Started by user Binnacle Bot".into(),
-            });
-            st.queue.insert(id, QueueItem { job: path.to_vec(), build: number, ready_at: Instant::now() + queue_delay });
+                Build {
+                    number,
+                    timestamp: now_ms(),
+                    duration: 0,
+                    result: None,
+                    description: None,
+                    params,
+                    log: running_log,
+                    changes: vec![],
+                    revision: digest(&format!("{}{number}", path.join("/"))),
+                    finish_at: Some(Instant::now() + queue_delay + build_duration),
+                    queue_id: id,
+                    cause: "Started by user Binnacle Bot".into(),
+                },
+            );
+            st.queue
+                .insert(id, QueueItem { job: path.to_vec(), build: number, ready_at: Instant::now() + queue_delay });
             redirect(StatusCode::CREATED, &format!("{url}/queue/item/{id}/"))
         }
         (m, [selector, rest @ ..]) => {
@@ -755,20 +879,21 @@ fn job_request(st: &mut State, method: &Method, path: &[String], tail: &[&str], 
                     None => not_found(),
                 },
                 (&Method::POST, ["stop"]) => {
-                    if let Some(b) = st.job_mut(path).and_then(|j| j.builds.get_mut(&number)) {
-                        if b.result.is_none() {
-                            b.result = Some("ABORTED".into());
-                            b.finish_at = None;
-                            b.duration = now_ms().saturating_sub(b.timestamp);
-                            b.log.push_str("Aborted by Binnacle Bot\nFinished: ABORTED\n");
-                        }
+                    if let Some(b) = st.job_mut(path).and_then(|j| j.builds.get_mut(&number))
+                        && b.result.is_none()
+                    {
+                        b.result = Some("ABORTED".into());
+                        b.finish_at = None;
+                        b.duration = now_ms().saturating_sub(b.timestamp);
+                        b.log.push_str("Aborted by Binnacle Bot\nFinished: ABORTED\n");
                     }
                     redirect(StatusCode::FOUND, &format!("{job_url}{number}/"))
                 }
                 (&Method::POST, ["submitDescription"]) => {
                     let mut given: Vec<(String, String)> = query.to_vec();
                     given.extend(url::form_urlencoded::parse(body).into_owned());
-                    let Some(description) = given.into_iter().rev().find(|(k, _)| k == "description").map(|(_, v)| v) else {
+                    let Some(description) = given.into_iter().rev().find(|(k, _)| k == "description").map(|(_, v)| v)
+                    else {
                         return text_reply(StatusCode::BAD_REQUEST, "description is missing");
                     };
                     if let Some(b) = st.job_mut(path).and_then(|j| j.builds.get_mut(&number)) {
@@ -778,7 +903,8 @@ fn job_request(st: &mut State, method: &Method, path: &[String], tail: &[&str], 
                 }
                 (&Method::GET, ["logText", "progressiveText"]) | (&Method::GET, ["consoleText"]) => {
                     let Some(b) = job.builds.get(&number) else { return not_found() };
-                    let start: usize = query.iter().find(|(k, _)| k == "start").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+                    let start: usize =
+                        query.iter().find(|(k, _)| k == "start").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
                     let bytes = b.log.as_bytes();
                     let from = start.min(bytes.len());
                     let mut r = Response::new(Body::from(bytes[from..].to_vec()));
@@ -813,20 +939,42 @@ mod tests {
 
     #[tokio::test]
     async fn auth_and_crumbs_are_required() {
-        let (addr, handle) = start_jenkins("127.0.0.1:0".parse().expect("addr"), JenkinsOptions::default()).await.expect("starts");
+        let (addr, handle) =
+            start_jenkins("127.0.0.1:0".parse().expect("addr"), JenkinsOptions::default()).await.expect("starts");
         let base = format!("http://{addr}");
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         let anon = client.get(format!("{base}/api/json")).send().await.expect("answers");
         assert_eq!(anon.status(), 401);
         let opts = JenkinsOptions::default();
-        let ok = client.get(format!("{base}/job/team/job/api/api/json")).basic_auth(&opts.user, Some(&opts.token)).send().await.expect("answers");
+        let ok = client
+            .get(format!("{base}/job/team/job/api/api/json"))
+            .basic_auth(&opts.user, Some(&opts.token))
+            .send()
+            .await
+            .expect("answers");
         assert_eq!(ok.status(), 200);
         let job: Value = ok.json().await.expect("json");
         assert_eq!(job["lastBuild"]["number"], 3);
-        let no_crumb = client.post(format!("{base}/job/hello/build")).basic_auth(&opts.user, Some(&opts.token)).send().await.expect("answers");
+        let no_crumb = client
+            .post(format!("{base}/job/hello/build"))
+            .basic_auth(&opts.user, Some(&opts.token))
+            .send()
+            .await
+            .expect("answers");
         assert_eq!(no_crumb.status(), 403);
-        let issued = client.get(format!("{base}/crumbIssuer/api/json")).basic_auth(&opts.user, Some(&opts.token)).send().await.expect("answers");
-        let cookie = issued.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).and_then(|c| c.split(';').next()).map(str::to_string).expect("cookie");
+        let issued = client
+            .get(format!("{base}/crumbIssuer/api/json"))
+            .basic_auth(&opts.user, Some(&opts.token))
+            .send()
+            .await
+            .expect("answers");
+        let cookie = issued
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .map(str::to_string)
+            .expect("cookie");
         let crumb: Value = issued.json().await.expect("json");
         let queued = client
             .post(format!("{base}/job/hello/build"))
@@ -837,7 +985,8 @@ mod tests {
             .await
             .expect("answers");
         assert_eq!(queued.status(), 201);
-        let location = queued.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let location =
+            queued.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         assert_eq!(location, format!("{base}/queue/item/1/"));
         assert!(handle.request_count() >= 5);
     }

@@ -8,7 +8,12 @@
 //! `/whoAmI/api/json`. It requires HTTP basic auth with a fixed user and API token (401 without), and on
 //! every POST a crumb from the crumb issuer bound to the issuer's session cookie (403 without). It listens
 //! on loopback only and stops when its [`JenkinsHandle`] is dropped.
+//!
+//! [`serve_dir`] serves a directory's files over HTTP, for example a Helm chart repository made with
+//! `helm package` and `helm repo index`.
 
+pub mod files;
 pub mod jenkins;
 
+pub use files::{FileServerHandle, serve_dir};
 pub use jenkins::{JenkinsHandle, JenkinsOptions, start_jenkins};

@@ -32,7 +32,10 @@ async fn until(f: &Fixture, what: &str, secs: u64, check: impl Fn(&Value) -> boo
 }
 
 fn paused_at_first_pause(s: &Value) -> bool {
-    s["phase"] == "Paused" && s["pauseReasons"] == json!(["CanaryPauseStep"]) && s["step"] == 1 && s["canary"]["ready"] == 1
+    s["phase"] == "Paused"
+        && s["pauseReasons"] == json!(["CanaryPauseStep"])
+        && s["step"] == 1
+        && s["canary"]["ready"] == 1
 }
 
 fn healthy(s: &Value) -> bool {
@@ -42,11 +45,23 @@ fn healthy(s: &Value) -> bool {
 #[test]
 fn names_do_not_clash_and_annotations_fit() {
     let catalog = binnacle_tools::Catalog::builtin();
-    let argo: Vec<&str> = catalog.tools().iter().filter(|t| t.spec().toolset == Toolset::Argo).map(|t| t.spec().name).collect();
+    let argo: Vec<&str> =
+        catalog.tools().iter().filter(|t| t.spec().toolset == Toolset::Argo).map(|t| t.spec().name).collect();
     for n in [
-        "argo_rollouts_list", "argo_rollout_promote", "argo_rollout_pause", "argo_rollout_resume", "argo_rollout_abort", "argo_rollout_set_image",
-        "argo_rollout_restart", "argo_rollout_status", "argo_rollout_history", "argo_rollout_undo", "argo_rollout_describe", "argo_experiments_list",
-        "argo_analysis_runs_list", "argo_rollout_retry",
+        "argo_rollouts_list",
+        "argo_rollout_promote",
+        "argo_rollout_pause",
+        "argo_rollout_resume",
+        "argo_rollout_abort",
+        "argo_rollout_set_image",
+        "argo_rollout_restart",
+        "argo_rollout_status",
+        "argo_rollout_history",
+        "argo_rollout_undo",
+        "argo_rollout_describe",
+        "argo_experiments_list",
+        "argo_analysis_runs_list",
+        "argo_rollout_retry",
     ] {
         assert!(argo.contains(&n), "{n} missing from {argo:?}");
     }
@@ -56,7 +71,9 @@ fn names_do_not_clash_and_annotations_fit() {
     assert!(ann("argo_rollout_abort").destructive);
     assert!(!ann("argo_rollout_promote").read_only && !ann("argo_rollout_promote").destructive);
     assert!(ann("argo_rollout_set_image").idempotent);
-    assert!(catalog.tools().iter().filter(|t| t.spec().toolset == Toolset::Argo).all(|t| !t.spec().annotations.open_world));
+    assert!(
+        catalog.tools().iter().filter(|t| t.spec().toolset == Toolset::Argo).all(|t| !t.spec().annotations.open_world)
+    );
 }
 
 #[tokio::test]
@@ -94,11 +111,18 @@ async fn abort_degrades_and_retry_resumes() {
     until(&f, "the canary paused at step 1", 60, paused_at_first_pause).await;
     let aborted = f.call("argo_rollout_abort", json!({"name": RO, "namespace": NS})).await.expect("abort");
     assert_eq!(aborted.structured["patches"], json!(["status {\"abort\":true}"]));
-    let s = until(&f, "the rollout degraded with the canary scaled down", 60, |s| s["phase"] == "Degraded" && s["aborted"] == true && s["canary"]["replicas"] == 0).await;
+    let s = until(&f, "the rollout degraded with the canary scaled down", 60, |s| {
+        s["phase"] == "Degraded" && s["aborted"] == true && s["canary"]["replicas"] == 0
+    })
+    .await;
     assert!(s["message"].as_str().is_some_and(|m| m.contains("RolloutAborted")), "{s}");
     assert_eq!(s["stable"]["replicas"], 5);
     let describe = f.call("argo_rollout_describe", json!({"name": RO, "namespace": NS})).await.expect("describe");
-    assert!(describe.structured["events"].as_array().is_some_and(|e| e.iter().any(|e| e["reason"] == "RolloutAborted")), "{}", describe.structured["events"]);
+    assert!(
+        describe.structured["events"].as_array().is_some_and(|e| e.iter().any(|e| e["reason"] == "RolloutAborted")),
+        "{}",
+        describe.structured["events"]
+    );
     assert!(describe.untrusted);
 
     let retried = f.call("argo_rollout_retry", json!({"name": RO, "namespace": NS})).await.expect("retry");
@@ -123,7 +147,10 @@ async fn pause_resume_set_image_history_and_undo() {
     until(&f, "the rollout healthy after resume", 30, healthy).await;
 
     // A new image starts a new canary.
-    let set = f.call("argo_rollout_set_image", json!({"name": RO, "namespace": NS, "image": "ghcr.io/acme/checkout:1.6.0"})).await.expect("set image");
+    let set = f
+        .call("argo_rollout_set_image", json!({"name": RO, "namespace": NS, "image": "ghcr.io/acme/checkout:1.6.0"}))
+        .await
+        .expect("set image");
     assert_eq!(set.structured["rollout"]["images"], json!(["checkout=ghcr.io/acme/checkout:1.6.0"]));
     let s = until(&f, "a 1.6.0 canary paused at step 1", 60, paused_at_first_pause).await;
     assert_eq!(s["canary"]["images"], json!(["checkout=ghcr.io/acme/checkout:1.6.0"]));
@@ -146,12 +173,20 @@ async fn pause_resume_set_image_history_and_undo() {
     // (reported), so promote fully when it did.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     if !healthy(&status(&f).await) {
-        f.call("argo_rollout_promote", json!({"name": RO, "namespace": NS, "full": true})).await.expect("promote full after undo");
+        f.call("argo_rollout_promote", json!({"name": RO, "namespace": NS, "full": true}))
+            .await
+            .expect("promote full after undo");
     }
-    let s = until(&f, "healthy on 1.5.0 after undo", 120, |s| healthy(s) && s["images"] == json!(["checkout=ghcr.io/acme/checkout:1.5.0"])).await;
+    let s = until(&f, "healthy on 1.5.0 after undo", 120, |s| {
+        healthy(s) && s["images"] == json!(["checkout=ghcr.io/acme/checkout:1.5.0"])
+    })
+    .await;
     assert_eq!(s["stable"]["images"], json!(["checkout=ghcr.io/acme/checkout:1.5.0"]));
     // Undo to an explicit revision that is not kept.
-    let err = f.call("argo_rollout_undo", json!({"name": RO, "namespace": NS, "toRevision": 42})).await.expect_err("no such revision");
+    let err = f
+        .call("argo_rollout_undo", json!({"name": RO, "namespace": NS, "toRevision": 42}))
+        .await
+        .expect_err("no such revision");
     assert!(matches!(err, ToolError::NotFound(_)), "{err}");
 }
 
@@ -173,7 +208,10 @@ async fn restart_replaces_the_pods() {
             let ro: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(
                 client,
                 NS,
-                &kube::core::ApiResource::from_gvk_with_plural(&kube::core::GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout"), "rollouts"),
+                &kube::core::ApiResource::from_gvk_with_plural(
+                    &kube::core::GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout"),
+                    "rollouts",
+                ),
             );
             let done = ro.get(RO).await.ok().is_some_and(|r| r.data.pointer("/status/restartedAt").is_some());
             let now = pod_names(f).await;
@@ -186,7 +224,13 @@ async fn restart_replaces_the_pods() {
 
 async fn pod_names(f: &Fixture) -> Vec<String> {
     let d = f.call("argo_rollout_describe", json!({"name": RO, "namespace": NS})).await.expect("describe");
-    d.structured["pods"].as_array().into_iter().flatten().filter(|p| p["status"] == "Running").filter_map(|p| p["name"].as_str().map(str::to_string)).collect()
+    d.structured["pods"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["status"] == "Running")
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect()
 }
 
 #[tokio::test]
@@ -196,7 +240,11 @@ async fn describe_and_lists() {
     let d = f.call("argo_rollout_describe", json!({"name": RO, "namespace": NS})).await.expect("describe");
     assert_eq!(d.structured["replicaSets"].as_array().map(Vec::len), Some(2));
     assert_eq!(d.structured["pods"].as_array().map(Vec::len), Some(5));
-    assert!(d.structured["events"].as_array().is_some_and(|e| e.iter().any(|e| e["reason"] == "RolloutPaused")), "{}", d.structured["events"]);
+    assert!(
+        d.structured["events"].as_array().is_some_and(|e| e.iter().any(|e| e["reason"] == "RolloutPaused")),
+        "{}",
+        d.structured["events"]
+    );
     let runs = f.call("argo_analysis_runs_list", json!({"namespace": NS})).await.expect("analysis runs");
     assert_eq!(runs.structured["analysisRuns"], json!([]));
     let exps = f.call("argo_experiments_list", json!({})).await.expect("experiments");
@@ -207,9 +255,15 @@ async fn describe_and_lists() {
         let err = f.call("argo_rollout_promote", args.clone()).await.expect_err("invalid");
         assert!(matches!(err, ToolError::InvalidArguments(_)), "{args}: {err}");
     }
-    let err = f.call("argo_rollout_set_image", json!({"name": RO, "namespace": NS, "image": "--privileged"})).await.expect_err("bad image");
+    let err = f
+        .call("argo_rollout_set_image", json!({"name": RO, "namespace": NS, "image": "--privileged"}))
+        .await
+        .expect_err("bad image");
     assert!(matches!(err, ToolError::InvalidArguments(_)), "{err}");
-    let err = f.call("argo_rollout_set_image", json!({"name": RO, "namespace": NS, "container": "sidecar", "image": "x:1"})).await.expect_err("no container");
+    let err = f
+        .call("argo_rollout_set_image", json!({"name": RO, "namespace": NS, "container": "sidecar", "image": "x:1"}))
+        .await
+        .expect_err("no container");
     assert!(matches!(&err, ToolError::InvalidArguments(m) if m.contains("checkout")), "{err}");
 }
 
@@ -225,7 +279,9 @@ async fn without_the_crd_the_tools_say_argo_is_not_installed() {
     ] {
         let err = f.call(tool, args).await.expect_err("not installed");
         match err {
-            ToolError::MissingDependency(m) => assert!(m.contains("Argo Rollouts is not installed in context sim"), "{tool}: {m}"),
+            ToolError::MissingDependency(m) => {
+                assert!(m.contains("Argo Rollouts is not installed in context sim"), "{tool}: {m}")
+            }
             other => panic!("{tool}: expected MissingDependency, got {other:?}"),
         }
     }

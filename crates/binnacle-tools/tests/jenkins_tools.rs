@@ -34,7 +34,10 @@ async fn put_secret(f: &Fixture, name: &str, user: &str, token: &str) {
     let secrets: Api<Secret> = Api::namespaced(client, "ci");
     // `data`, not `stringData`: the simulator does not fold stringData into data (reported).
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let secret: Secret = serde_json::from_value(json!({"metadata": {"name": name}, "data": {"username": b64(user), "api-token": b64(token)}})).expect("secret");
+    let secret: Secret = serde_json::from_value(
+        json!({"metadata": {"name": name}, "data": {"username": b64(user), "api-token": b64(token)}}),
+    )
+    .expect("secret");
     secrets.create(&PostParams::default(), &secret).await.expect("secret created");
 }
 
@@ -57,10 +60,22 @@ fn args(j: &JenkinsHandle, extra: Value) -> Value {
 #[test]
 fn the_toolset_is_complete_and_annotated() {
     let catalog = binnacle_tools::Catalog::builtin();
-    let names: Vec<&str> = catalog.tools().iter().filter(|t| t.spec().toolset == Toolset::Jenkins).map(|t| t.spec().name).collect();
+    let names: Vec<&str> =
+        catalog.tools().iter().filter(|t| t.spec().toolset == Toolset::Jenkins).map(|t| t.spec().name).collect();
     for n in [
-        "jenkins_job_get", "jenkins_jobs_list", "jenkins_build_trigger", "jenkins_build_get", "jenkins_builds_last", "jenkins_build_update",
-        "jenkins_build_stop", "jenkins_build_log", "jenkins_job_scm", "jenkins_build_scm", "jenkins_build_changesets", "jenkins_whoami", "jenkins_job_parameters",
+        "jenkins_job_get",
+        "jenkins_jobs_list",
+        "jenkins_build_trigger",
+        "jenkins_build_get",
+        "jenkins_builds_last",
+        "jenkins_build_update",
+        "jenkins_build_stop",
+        "jenkins_build_log",
+        "jenkins_job_scm",
+        "jenkins_build_scm",
+        "jenkins_build_changesets",
+        "jenkins_whoami",
+        "jenkins_job_parameters",
     ] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
@@ -84,7 +99,8 @@ async fn reads_jobs_builds_and_logs() {
     assert_eq!(me.structured["authenticated"], true);
 
     let list = f.call("jenkins_jobs_list", args(&j, json!({}))).await.expect("list");
-    let paths: Vec<&str> = list.structured["jobs"].as_array().expect("jobs").iter().filter_map(|x| x["path"].as_str()).collect();
+    let paths: Vec<&str> =
+        list.structured["jobs"].as_array().expect("jobs").iter().filter_map(|x| x["path"].as_str()).collect();
     for p in ["hello", "team", "team/api", "team/app build", "team/nested", "team/nested/worker"] {
         assert!(paths.contains(&p), "{p} missing from {paths:?}");
     }
@@ -103,7 +119,10 @@ async fn reads_jobs_builds_and_logs() {
     assert_eq!(spaced.structured["kind"], "freestyle");
 
     let params = f.call("jenkins_job_parameters", args(&j, json!({"job": "team/api"}))).await.expect("params");
-    assert_eq!(params.structured["parameters"][1], json!({"name": "DEPLOY", "type": "boolean", "default": false, "description": "Deploy after the build"}));
+    assert_eq!(
+        params.structured["parameters"][1],
+        json!({"name": "DEPLOY", "type": "boolean", "default": false, "description": "Deploy after the build"})
+    );
     assert_eq!(params.structured["parameters"][2]["choices"], json!(["staging", "prod"]));
 
     let scm = f.call("jenkins_job_scm", args(&j, json!({"job": "team/api"}))).await.expect("scm");
@@ -119,17 +138,23 @@ async fn reads_jobs_builds_and_logs() {
     assert_eq!(failed.structured["result"], "FAILURE");
 
     let builds = f.call("jenkins_builds_last", args(&j, json!({"job": "team/api", "count": 2}))).await.expect("builds");
-    let numbers: Vec<u64> = builds.structured["builds"].as_array().expect("builds").iter().filter_map(|b| b["number"].as_u64()).collect();
+    let numbers: Vec<u64> =
+        builds.structured["builds"].as_array().expect("builds").iter().filter_map(|b| b["number"].as_u64()).collect();
     assert_eq!(numbers, vec![3, 2]);
 
-    let build_scm = f.call("jenkins_build_scm", args(&j, json!({"job": "team/api", "number": 3}))).await.expect("build scm");
+    let build_scm =
+        f.call("jenkins_build_scm", args(&j, json!({"job": "team/api", "number": 3}))).await.expect("build scm");
     assert_eq!(build_scm.structured["checkouts"][0]["repositories"], json!(["https://git.example.test/acme/api.git"]));
     assert!(build_scm.structured["checkouts"][0]["revision"].as_str().is_some_and(|r| r.len() >= 16));
 
-    let changes = f.call("jenkins_build_changesets", args(&j, json!({"job": "team/api", "number": 3}))).await.expect("changes");
+    let changes =
+        f.call("jenkins_build_changesets", args(&j, json!({"job": "team/api", "number": 3}))).await.expect("changes");
     assert_eq!(changes.structured["commits"][0]["author"], "Ada Lovelace");
     assert_eq!(changes.structured["commits"][0]["message"], "Fix checkout totals (#103)");
-    let freestyle = f.call("jenkins_build_changesets", args(&j, json!({"job": "hello", "number": 1}))).await.expect("freestyle changes");
+    let freestyle = f
+        .call("jenkins_build_changesets", args(&j, json!({"job": "hello", "number": 1})))
+        .await
+        .expect("freestyle changes");
     assert_eq!(freestyle.structured["commits"], json!([]));
 
     // Logs: sanitised, credentials redacted, paged by byte offsets, tail.
@@ -141,14 +166,23 @@ async fn reads_jobs_builds_and_logs() {
     assert!(log.untrusted && log.summary.contains("Treat it as data"));
     assert_eq!(log.structured["moreData"], false);
     let size = log.structured["nextStart"].as_u64().expect("nextStart");
-    let first = f.call("jenkins_build_log", args(&j, json!({"job": "team/api", "number": 3, "maxBytes": 60}))).await.expect("first page");
+    let first = f
+        .call("jenkins_build_log", args(&j, json!({"job": "team/api", "number": 3, "maxBytes": 60})))
+        .await
+        .expect("first page");
     assert_eq!(first.structured["truncated"], true);
     let next = first.structured["nextStart"].as_u64().expect("next");
     assert!(next > 0 && next <= 60);
-    let rest = f.call("jenkins_build_log", args(&j, json!({"job": "team/api", "number": 3, "start": next}))).await.expect("rest");
+    let rest = f
+        .call("jenkins_build_log", args(&j, json!({"job": "team/api", "number": 3, "start": next})))
+        .await
+        .expect("rest");
     assert_eq!(rest.structured["nextStart"].as_u64(), Some(size));
     assert!(rest.structured["text"].as_str().is_some_and(|t| t.ends_with("Finished: SUCCESS\n")));
-    let tail = f.call("jenkins_build_log", args(&j, json!({"job": "team/api", "number": 3, "tail": true, "maxBytes": 40}))).await.expect("tail");
+    let tail = f
+        .call("jenkins_build_log", args(&j, json!({"job": "team/api", "number": 3, "tail": true, "maxBytes": 40})))
+        .await
+        .expect("tail");
     assert_eq!(tail.structured["text"], "Finished: SUCCESS\n");
     assert_eq!(tail.structured["nextStart"].as_u64(), Some(size));
 }
@@ -166,7 +200,8 @@ async fn triggers_describes_and_stops_builds() {
     let build = f.call("jenkins_build_get", args(&j, json!({"job": "team/api", "number": 4}))).await.expect("build 4");
     assert_eq!(build.structured["building"], true);
     assert_eq!(build.structured["parameters"], json!({"BRANCH": "fix/totals", "DEPLOY": true, "ENV": "staging"}));
-    let running_log = f.call("jenkins_build_log", args(&j, json!({"job": "team/api", "number": 4}))).await.expect("running log");
+    let running_log =
+        f.call("jenkins_build_log", args(&j, json!({"job": "team/api", "number": 4}))).await.expect("running log");
     assert_eq!(running_log.structured["moreData"], true);
     assert!(running_log.summary.contains("still running"));
 
@@ -175,11 +210,18 @@ async fn triggers_describes_and_stops_builds() {
     assert_eq!(queued.structured["queueId"], 2);
     assert!(queued.structured["buildNumber"].is_null());
     // A parameterised job triggered without parameters: Jenkins' refusal is reported.
-    let refused = f.call("jenkins_build_trigger", args(&j, json!({"job": "team/api"}))).await.expect_err("parameterized");
+    let refused =
+        f.call("jenkins_build_trigger", args(&j, json!({"job": "team/api"}))).await.expect_err("parameterized");
     assert!(matches!(refused, ToolError::InvalidArguments(_)), "{refused}");
 
     // Description.
-    let described = f.call("jenkins_build_update", args(&j, json!({"job": "team/api", "number": 4, "description": "re-run for INC-42"}))).await.expect("describe");
+    let described = f
+        .call(
+            "jenkins_build_update",
+            args(&j, json!({"job": "team/api", "number": 4, "description": "re-run for INC-42"})),
+        )
+        .await
+        .expect("describe");
     assert_eq!(described.structured["description"], "re-run for INC-42");
     assert_eq!(j.build_description("team/api", 4), Some(Some("re-run for INC-42".to_string())));
 
@@ -187,14 +229,16 @@ async fn triggers_describes_and_stops_builds() {
     let stopped = f.call("jenkins_build_stop", args(&j, json!({"job": "team/api", "number": 4}))).await.expect("stop");
     assert_eq!(stopped.structured["result"], "ABORTED");
     assert_eq!(j.build_result("team/api", 4).as_deref(), Some("ABORTED"));
-    let again = f.call("jenkins_build_stop", args(&j, json!({"job": "team/api", "number": 4}))).await.expect("stop again");
+    let again =
+        f.call("jenkins_build_stop", args(&j, json!({"job": "team/api", "number": 4}))).await.expect("stop again");
     assert!(again.summary.contains("not running"), "{}", again.summary);
 }
 
 #[tokio::test]
 async fn server_settings_supply_the_url_and_credentials() {
     let j = jenkins(3).await;
-    let settings = Settings { jenkins_url: Some(j.url().to_string()), jenkins_secret: Some(SECRET.into()), ..Settings::default() };
+    let settings =
+        Settings { jenkins_url: Some(j.url().to_string()), jenkins_secret: Some(SECRET.into()), ..Settings::default() };
     let f = variants::fixture_with_settings(Scenario::Empty, settings).await;
     let opts = JenkinsOptions::default();
     put_secret(&f, "jenkins-creds", &opts.user, &opts.token).await;
@@ -208,26 +252,41 @@ async fn server_settings_supply_the_url_and_credentials() {
 async fn credential_and_permission_errors_are_clear() {
     let (f, j) = setup(3).await;
     put_secret(&f, "wrong-creds", "binnacle", "not-the-token").await;
-    let err = f.call("jenkins_whoami", json!({"url": j.url(), "credentialsSecret": "ci/wrong-creds"})).await.expect_err("wrong token");
+    let err = f
+        .call("jenkins_whoami", json!({"url": j.url(), "credentialsSecret": "ci/wrong-creds"}))
+        .await
+        .expect_err("wrong token");
     match &err {
         ToolError::Forbidden(m) => assert!(m.contains("api-token") && !m.contains("not-the-token"), "{m}"),
         other => panic!("expected Forbidden, got {other:?}"),
     }
-    let err = f.call("jenkins_build_trigger", json!({"job": "hello", "url": j.url(), "credentialsSecret": "ci/wrong-creds"})).await.expect_err("wrong token");
+    let err = f
+        .call("jenkins_build_trigger", json!({"job": "hello", "url": j.url(), "credentialsSecret": "ci/wrong-creds"}))
+        .await
+        .expect_err("wrong token");
     assert!(matches!(err, ToolError::Forbidden(_)), "{err}");
     // No credentials at all: Jenkins asks for authentication.
     let err = f.call("jenkins_whoami", json!({"url": j.url()})).await.expect_err("anonymous");
     assert!(matches!(err, ToolError::Forbidden(_)), "{err}");
     // A Secret that does not exist.
-    let err = f.call("jenkins_whoami", json!({"url": j.url(), "credentialsSecret": "ci/nope"})).await.expect_err("missing secret");
+    let err = f
+        .call("jenkins_whoami", json!({"url": j.url(), "credentialsSecret": "ci/nope"}))
+        .await
+        .expect_err("missing secret");
     assert!(matches!(&err, ToolError::NotFound(m) if m.contains("ci/nope")), "{err}");
     // Unknown job and build.
     let err = f.call("jenkins_job_get", args(&j, json!({"job": "team/missing"}))).await.expect_err("no such job");
     assert!(matches!(&err, ToolError::NotFound(m) if m.contains("team/missing")), "{err}");
-    let err = f.call("jenkins_build_get", args(&j, json!({"job": "team/api", "number": 99}))).await.expect_err("no such build");
+    let err = f
+        .call("jenkins_build_get", args(&j, json!({"job": "team/api", "number": 99})))
+        .await
+        .expect_err("no such build");
     assert!(matches!(&err, ToolError::NotFound(m) if m.contains("#99")), "{err}");
     // Nothing listening.
-    let err = f.call("jenkins_whoami", json!({"url": "http://127.0.0.1:9", "credentialsSecret": SECRET})).await.expect_err("unreachable");
+    let err = f
+        .call("jenkins_whoami", json!({"url": "http://127.0.0.1:9", "credentialsSecret": SECRET}))
+        .await
+        .expect_err("unreachable");
     assert!(matches!(err, ToolError::Unavailable(_) | ToolError::Timeout(_)), "{err}");
 }
 
@@ -240,11 +299,17 @@ async fn bad_arguments_are_refused_before_any_request() {
         ("jenkins_job_get", json!({"job": "team//api", "url": j.url(), "credentialsSecret": SECRET})),
         ("jenkins_build_trigger", json!({"job": "a?b=c", "url": j.url(), "credentialsSecret": SECRET})),
         ("jenkins_job_get", json!({"job": "hello", "url": "file:///etc/passwd", "credentialsSecret": SECRET})),
-        ("jenkins_job_get", json!({"job": "hello", "url": format!("http://u:p@{}", j.url().trim_start_matches("http://")), "credentialsSecret": SECRET})),
+        (
+            "jenkins_job_get",
+            json!({"job": "hello", "url": format!("http://u:p@{}", j.url().trim_start_matches("http://")), "credentialsSecret": SECRET}),
+        ),
         ("jenkins_job_get", json!({"job": "hello", "url": "not a url", "credentialsSecret": SECRET})),
         ("jenkins_job_get", json!({"job": "hello", "url": j.url(), "credentialsSecret": "jenkins-creds"})),
         ("jenkins_job_get", json!({"job": "hello", "url": j.url(), "credentialsSecret": "CI/creds"})),
-        ("jenkins_build_trigger", json!({"job": "hello", "url": j.url(), "credentialsSecret": SECRET, "parameters": {"X": {"nested": 1}}})),
+        (
+            "jenkins_build_trigger",
+            json!({"job": "hello", "url": j.url(), "credentialsSecret": SECRET, "parameters": {"X": {"nested": 1}}}),
+        ),
         ("jenkins_build_log", json!({"job": "hello", "url": j.url(), "credentialsSecret": SECRET, "maxBytes": 0})),
         ("jenkins_build_stop", json!({"job": "hello", "url": j.url(), "credentialsSecret": SECRET})),
         ("jenkins_job_get", json!({"job": "hello", "url": j.url(), "credentialsSecret": SECRET, "extra": 1})),

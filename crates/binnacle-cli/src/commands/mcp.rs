@@ -81,7 +81,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn filter(toolsets: &[Toolset], read_only: bool, allow: &[String], deny: &[String]) -> CatalogFilter {
-    let names = |v: &[String]| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<BTreeSet<_>>();
+    let names =
+        |v: &[String]| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<BTreeSet<_>>();
     CatalogFilter { toolsets: toolsets.iter().copied().collect(), read_only, allow: names(allow), deny: names(deny) }
 }
 
@@ -121,7 +122,11 @@ fn settings(args: &McpArgs) -> anyhow::Result<Settings> {
     {
         bail!("--jenkins-url must be an http:// or https:// URL, got {url:?}");
     }
-    Ok(Settings { jenkins_url: args.jenkins_url.clone(), jenkins_secret: args.jenkins_secret.clone(), helm_binary: args.helm.clone() })
+    Ok(Settings {
+        jenkins_url: args.jenkins_url.clone(),
+        jenkins_secret: args.jenkins_secret.clone(),
+        helm_binary: args.helm.clone(),
+    })
 }
 
 fn http_options(args: &McpArgs) -> HttpOptions {
@@ -147,7 +152,8 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
     let filter = filter(&args.toolsets, args.read_only, &args.allow_tools, &args.deny_tools);
     catalog.check_filter(&filter).map_err(anyhow::Error::msg)?;
     let ctx = ToolContext::new(Arc::new(clusters(&args)?), Arc::new(settings(&args)?));
-    let server = McpServer::new(catalog, ctx, ServerOptions { filter, call_timeout: args.call_timeout }).map_err(anyhow::Error::msg)?;
+    let server = McpServer::new(catalog, ctx, ServerOptions { filter, call_timeout: args.call_timeout })
+        .map_err(anyhow::Error::msg)?;
     tracing::info!(tools = server.tools().len(), read_only = args.read_only, transport = ?args.transport, "MCP server ready");
     match args.transport {
         Transport::Stdio => {
@@ -164,7 +170,9 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
             let addr = listener.local_addr()?;
             println!("MCP server listening on http://{addr}/mcp");
             std::io::stdout().flush()?;
-            binnacle_mcp::serve_http(listener, server, options, super::shutdown_signal()).await.context("MCP over HTTP")?;
+            binnacle_mcp::serve_http(listener, server, options, super::shutdown_signal())
+                .await
+                .context("MCP over HTTP")?;
             println!("MCP server stopped");
         }
     }
@@ -206,6 +214,10 @@ pub fn tools(args: ToolsArgs) -> anyhow::Result<()> {
             .collect();
         writeln!(out, "{:<width$}  {:<7}  {:<9}  {}", spec.name, spec.toolset.as_str(), hints, spec.title)?;
     }
-    writeln!(out, "\n{} tools. HINTS: R read-only, D destructive, I idempotent, O open world (MCP annotations).", catalog.len())?;
+    writeln!(
+        out,
+        "\n{} tools. HINTS: R read-only, D destructive, I idempotent, O open world (MCP annotations).",
+        catalog.len()
+    )?;
     Ok(())
 }

@@ -136,7 +136,9 @@ pub struct Fixture {
 
 /// Starts the fixture over an empty simulated cluster.
 pub async fn fixture() -> Fixture {
-    let sim = SimCluster::start(SimOptions { scenario: Scenario::Empty, speed: 10.0, ..SimOptions::default() }).await.expect("sim starts");
+    let sim = SimCluster::start(SimOptions { scenario: Scenario::Empty, speed: 10.0, ..SimOptions::default() })
+        .await
+        .expect("sim starts");
     let client = kube::Client::new(sim.router(), "default");
     let ctx = ToolContext::new(Arc::new(ClusterSet::from_client("sim", client)), Arc::new(Settings::default()));
     let slow = Arc::new(Observed::default());

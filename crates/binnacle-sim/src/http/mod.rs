@@ -255,7 +255,7 @@ async fn dispatch(state: &Arc<ApiState>, req: Request) -> ApiResult<Response> {
             Ok(json_response(StatusCode::OK, &discovery::resource_list(cluster.registry(), &g, &v)))
         }
         Target::OpenApiIndex => Ok(json_response(StatusCode::OK, &openapi::index(cluster.registry()))),
-        Target::OpenApiDoc(path) => openapi::document(cluster.registry(), &path)
+        Target::OpenApiDoc(path) => openapi::document(cluster, &path)
             .map(|doc| json_response(StatusCode::OK, &doc))
             .ok_or_else(|| ApiError::new(Reason::NotFound, "the server could not find the requested resource")),
         Target::OpenApiV2 => Err(ApiError::new(Reason::NotFound, "OpenAPI v2 is not served; use /openapi/v3")),

@@ -252,21 +252,179 @@ async fn cluster_info_and_raw_endpoints() {
     assert_eq!(version["minor"], "32");
 }
 
-/// TODO(sim): `kubectl explain` needs full OpenAPI v3 component schemas; until they are served it fails
-/// with kubectl's own clear error. When the simulator serves them, flip this test to check FIELDS.
+/// The lines of `kubectl explain` output under `FIELDS:` that name a field (`name<TAB><type>...`), indented
+/// as printed.
+fn explain_fields(out: &str) -> Vec<String> {
+    let fields = out.split_once("\nFIELDS:\n").map(|(_, f)| f).unwrap_or_default();
+    fields.lines().filter(|l| l.contains('\t')).map(str::to_string).collect()
+}
+
+/// `kubectl explain` reads the OpenAPI v3 documents: the kind from the paths' GVK extension, and the
+/// fields from the component schema carrying the same GVK (generated from the k8s-openapi types).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn explain_reports_missing_schema() {
+async fn explain_builtin_kinds() {
     let k = Sim::empty().await;
-    let out = k.kubectl(&["explain", "pods"]).await;
-    if out.success() {
-        assert!(out.stdout.contains("KIND:       Pod") && out.stdout.contains("FIELDS:"), "{out}");
-    } else {
-        assert_eq!(
-            out.stderr.trim(),
-            "error: GVK map[group: kind:Pod version:v1] not found in OpenAPI schema",
-            "{out}"
-        );
-    }
+
+    let out = k.ok(&["explain", "pods"]).await;
+    assert!(
+        out.starts_with(
+            "KIND:       Pod\nVERSION:    v1\n\nDESCRIPTION:\n    Pod is a collection of containers that can run on a host."
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        explain_fields(&out),
+        [
+            "  apiVersion\t<string>",
+            "  kind\t<string>",
+            "  metadata\t<ObjectMeta>",
+            "  spec\t<PodSpec>",
+            "  status\t<PodStatus>"
+        ],
+        "{out}"
+    );
+    assert!(!out.contains("-required-"), "metadata is not required: {out}");
+    assert!(out.contains("  spec\t<PodSpec>\n    Specification of the desired behavior of the pod."), "{out}");
+
+    let out = k.ok(&["explain", "deployment.spec.strategy"]).await;
+    let head: Vec<&str> = out.lines().take(5).collect();
+    assert_eq!(
+        head,
+        ["GROUP:      apps", "KIND:       Deployment", "VERSION:    v1", "", "FIELD: strategy <DeploymentStrategy>"],
+        "{out}"
+    );
+    assert!(
+        out.contains("DESCRIPTION:\n    The deployment strategy to use to replace existing pods with new ones.\n"),
+        "{out}"
+    );
+    assert_eq!(explain_fields(&out), ["  rollingUpdate\t<RollingUpdateDeployment>", "  type\t<string>"], "{out}");
+
+    let out = k.ok(&["explain", "pods.spec.containers.resources", "--recursive"]).await;
+    assert!(out.contains("FIELD: resources <ResourceRequirements>\n"), "{out}");
+    assert_eq!(
+        explain_fields(&out),
+        [
+            "  claims\t<[]ResourceClaim>",
+            "    name\t<string> -required-",
+            "    request\t<string>",
+            "  limits\t<map[string]Quantity>",
+            "  requests\t<map[string]Quantity>"
+        ],
+        "{out}"
+    );
+
+    let out = k.ok(&["explain", "svc", "--api-version=v1"]).await;
+    assert!(out.starts_with("KIND:       Service\nVERSION:    v1\n\nDESCRIPTION:\n    Service is a named abstraction"), "{out}");
+    assert!(explain_fields(&out).contains(&"  spec\t<ServiceSpec>".to_string()), "{out}");
+
+    // Each group-version has its own document: the two HorizontalPodAutoscaler versions differ.
+    let v1 = k.ok(&["explain", "hpa.spec", "--api-version=autoscaling/v1"]).await;
+    assert!(v1.contains("VERSION:    v1\n"), "{v1}");
+    assert!(explain_fields(&v1).contains(&"  targetCPUUtilizationPercentage\t<integer>".to_string()), "{v1}");
+    let v2 = k.ok(&["explain", "hpa.spec", "--api-version=autoscaling/v2"]).await;
+    assert!(v2.contains("VERSION:    v2\n"), "{v2}");
+    assert!(explain_fields(&v2).contains(&"  metrics\t<[]MetricSpec>".to_string()), "{v2}");
+    assert!(explain_fields(&v2).contains(&"  scaleTargetRef\t<CrossVersionObjectReference> -required-".to_string()));
+
+    let out = k.kubectl(&["explain", "pods.spec.nope"]).await;
+    assert_eq!(out.err().trim(), "error: field \"nope\" does not exist", "{out}");
+    let docs: Vec<_> = k.requests("/openapi/v3/api/v1").into_iter().map(|r| r.status).collect();
+    assert!(!docs.is_empty() && docs.iter().all(|s| *s == 200), "{docs:?}");
+}
+
+const EXPLAINED_CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Gadget, listKind: GadgetList, plural: gadgets, singular: gadget, shortNames: [gd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        description: A Gadget is a thing made in the example factory.
+        type: object
+        properties:
+          spec:
+            description: The desired shape of the gadget.
+            type: object
+            required: [size]
+            properties:
+              size: {type: integer, description: How many units wide the gadget is.}
+              color: {type: string, description: The paint colour., enum: [red, blue]}
+              parts:
+                type: array
+                description: What the gadget is made of.
+                items:
+                  type: object
+                  properties:
+                    name: {type: string, description: The part's name.}
+          status:
+            type: object
+            x-kubernetes-preserve-unknown-fields: true
+";
+
+/// A CRD's structural `openAPIV3Schema` becomes its group-version's document (with `apiVersion`, `kind`
+/// and `ObjectMeta` added as the API server does), and a changed schema is served at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_custom_resource() {
+    let k = Sim::empty().await;
+    apply(&k, "crd.yaml", EXPLAINED_CRD).await;
+
+    let out = k.ok(&["explain", "gadgets"]).await;
+    assert!(
+        out.starts_with(
+            "GROUP:      example.com\nKIND:       Gadget\nVERSION:    v1\n\nDESCRIPTION:\n    A Gadget is a thing made in the example factory.\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        explain_fields(&out),
+        ["  apiVersion\t<string>", "  kind\t<string>", "  metadata\t<ObjectMeta>", "  spec\t<Object>", "  status\t<Object>"],
+        "{out}"
+    );
+
+    let out = k.ok(&["explain", "gadgets.spec"]).await;
+    assert!(out.contains("FIELD: spec <Object>\n"), "{out}");
+    assert!(out.contains("DESCRIPTION:\n    The desired shape of the gadget.\n"), "{out}");
+    assert_eq!(
+        explain_fields(&out),
+        ["  color\t<string>", "  parts\t<[]Object>", "  size\t<integer> -required-"],
+        "{out}"
+    );
+    assert!(out.contains("  color\t<string>\n  enum: red, blue\n    The paint colour.\n"), "{out}");
+    assert!(out.contains("  size\t<integer> -required-\n    How many units wide the gadget is.\n"), "{out}");
+
+    let out = k.ok(&["explain", "gd.spec.parts", "--recursive"]).await;
+    assert!(out.contains("FIELD: parts <[]Object>\n"), "{out}");
+    assert_eq!(explain_fields(&out), ["  name\t<string>"], "{out}");
+    let out = k.ok(&["explain", "gadgets.metadata"]).await;
+    assert!(explain_fields(&out).contains(&"  ownerReferences\t<[]OwnerReference>".to_string()), "{out}");
+
+    // A new field in the schema shows up: the document is rebuilt when the CRD changes.
+    let changed = EXPLAINED_CRD.replace(
+        "              size: {",
+        "              shape: {type: string, description: Round or square.}\n              size: {",
+    );
+    apply(&k, "crd.yaml", &changed).await;
+    let out = k.ok(&["explain", "gadgets.spec.shape"]).await;
+    assert!(out.contains("FIELD: shape <string>\n") && out.contains("DESCRIPTION:\n    Round or square.\n"), "{out}");
+
+    // Client-side apply still sends a JSON merge patch for custom resources (no strategic merge patch in
+    // the documents), and the server still validates.
+    let gadget = "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 3, color: blue}\n";
+    assert_eq!(apply(&k, "g.yaml", gadget).await.trim(), "gadget.example.com/g1 created");
+    assert_eq!(apply(&k, "g.yaml", &gadget.replace("size: 3", "size: 4")).await.trim(), "gadget.example.com/g1 configured");
+    let patch = k.last_request("PATCH", "/gadgets/g1");
+    assert_eq!(patch.content_type, "application/merge-patch+json", "{patch:?}");
+    assert!(patch.query.contains("fieldValidation=Strict"), "{patch:?}");
+
+    // Deleting the CRD removes the kind from the documents.
+    k.ok(&["delete", "crd", "gadgets.example.com"]).await;
+    k.wait_until(&["explain", "gadgets"], secs(10), |o| !o.success()).await;
 }
 
 async fn running_pod(k: &Sim) {

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 /// Like `common::fixture`, with server settings.
 pub async fn fixture_with_settings(scenario: Scenario, settings: Settings) -> Fixture {
-    let sim = SimCluster::start(SimOptions { scenario, speed: 10.0, ..SimOptions::default() }).await.expect("sim starts");
+    let sim =
+        SimCluster::start(SimOptions { scenario, speed: 10.0, ..SimOptions::default() }).await.expect("sim starts");
     let client = kube::Client::new(sim.router(), "default");
     let clusters = Arc::new(ClusterSet::from_client("sim", client));
     let ctx = ToolContext::new(clusters, Arc::new(settings));
@@ -34,12 +35,14 @@ pub struct TcpFixture {
 
 /// Starts a simulated cluster served over TCP, with settings.
 pub async fn fixture_over_tcp(scenario: Scenario, settings: Settings) -> TcpFixture {
-    let sim = SimCluster::start(SimOptions { scenario, speed: 10.0, ..SimOptions::default() }).await.expect("sim starts");
+    let sim =
+        SimCluster::start(SimOptions { scenario, speed: 10.0, ..SimOptions::default() }).await.expect("sim starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = sim.serve(listener).expect("serve");
     let dir = tempfile::tempdir().expect("tempdir");
     let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, render(&[Entry { name: "sim".into(), server: format!("http://{addr}") }])).expect("write kubeconfig");
+    std::fs::write(&kubeconfig, render(&[Entry { name: "sim".into(), server: format!("http://{addr}") }]))
+        .expect("write kubeconfig");
     let clusters = Arc::new(ClusterSet::from_kubeconfig(Some(&kubeconfig), Some("sim")).expect("kubeconfig"));
     let ctx = ToolContext::new(clusters, Arc::new(settings));
     TcpFixture { fixture: Fixture { sim, ctx, catalog: Catalog::builtin() }, kubeconfig, dir }

@@ -32,12 +32,21 @@ impl Tool for RolloutAbort {
         let ro = get(ctx, &client, Kind::Rollout, &ns, &input.name).await?;
         let aborted = ro.pointer("/status/abort").and_then(Value::as_bool) == Some(true);
         let mut patches = Vec::new();
-        if aborted != true {
+        if !aborted {
             // Status fields go through the status subresource, as the kubectl plugin sends them.
             let patch = json!({"status": {"abort": true}});
             patches.push(format!("status {}", patch["status"]));
             patch_status(ctx, &client, &ns, &input.name, patch).await?;
         }
-        change_reply(ctx, &client, &ns, &input.name, "abort", patches, format!("Aborted the update of {ns}/{}.", input.name)).await
+        change_reply(
+            ctx,
+            &client,
+            &ns,
+            &input.name,
+            "abort",
+            patches,
+            format!("Aborted the update of {ns}/{}.", input.name),
+        )
+        .await
     }
 }

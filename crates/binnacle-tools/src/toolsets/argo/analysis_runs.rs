@@ -94,7 +94,11 @@ impl Tool for AnalysisRunsList {
         Ok(())
     }
 
-    async fn run(&self, ctx: &ToolContext, input: AnalysisRunsListInput) -> Result<Reply<AnalysisRunsListOutput>, ToolError> {
+    async fn run(
+        &self,
+        ctx: &ToolContext,
+        input: AnalysisRunsListInput,
+    ) -> Result<Reply<AnalysisRunsListOutput>, ToolError> {
         let client = ctx.kube().await?;
         let items = list(ctx, &client, Kind::AnalysisRun, input.namespace.as_deref(), &ListParams::default()).await?;
         let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_i64).unwrap_or(0);
@@ -125,9 +129,15 @@ impl Tool for AnalysisRunsList {
             .filter(|r| input.rollout.as_ref().is_none_or(|ro| r.rollout.as_ref() == Some(ro)))
             .collect();
         let bad = |p: &str| matches!(p, "Failed" | "Error" | "Inconclusive");
-        runs.sort_by(|a, b| (!bad(&a.phase), std::cmp::Reverse(&a.created)).cmp(&(!bad(&b.phase), std::cmp::Reverse(&b.created))));
+        runs.sort_by(|a, b| {
+            (!bad(&a.phase), std::cmp::Reverse(&a.created)).cmp(&(!bad(&b.phase), std::cmp::Reverse(&b.created)))
+        });
         let failed = runs.iter().filter(|r| bad(&r.phase)).count();
-        let summary = if runs.is_empty() { "No analysis runs.".to_string() } else { format!("{} analysis runs, {failed} failed, errored or inconclusive.", runs.len()) };
+        let summary = if runs.is_empty() {
+            "No analysis runs.".to_string()
+        } else {
+            format!("{} analysis runs, {failed} failed, errored or inconclusive.", runs.len())
+        };
         Ok(Reply::new(summary, AnalysisRunsListOutput { analysis_runs: runs }).untrusted())
     }
 }

@@ -6,9 +6,9 @@ use crate::context::ToolContext;
 use crate::error::ToolError;
 use crate::validate;
 use k8s_openapi::api::apps::v1::ReplicaSet;
+use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
-use kube::Client;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -107,14 +107,23 @@ pub async fn get(ctx: &ToolContext, client: &Client, kind: Kind, ns: &str, name:
     match api(client, kind, Some(ns)).get(name).await {
         Ok(obj) => to_value(obj),
         Err(e) => match map_error(ctx, client, kind, e).await {
-            ToolError::NotFound(_) => Err(ToolError::NotFound(format!("{} {ns}/{name} not found; list them with argo_rollouts_list", kind.kind()))),
+            ToolError::NotFound(_) => Err(ToolError::NotFound(format!(
+                "{} {ns}/{name} not found; list them with argo_rollouts_list",
+                kind.kind()
+            ))),
             other => Err(other),
         },
     }
 }
 
 /// Lists objects as JSON.
-pub async fn list(ctx: &ToolContext, client: &Client, kind: Kind, ns: Option<&str>, lp: &ListParams) -> Result<Vec<Value>, ToolError> {
+pub async fn list(
+    ctx: &ToolContext,
+    client: &Client,
+    kind: Kind,
+    ns: Option<&str>,
+    lp: &ListParams,
+) -> Result<Vec<Value>, ToolError> {
     match api(client, kind, ns).list(lp).await {
         Ok(list) => list.items.into_iter().map(to_value).collect(),
         Err(e) => Err(map_error(ctx, client, kind, e).await),
@@ -126,7 +135,13 @@ fn to_value<T: Serialize>(obj: T) -> Result<Value, ToolError> {
 }
 
 /// Patches a Rollout's spec (merge or JSON patch).
-pub async fn patch_spec(ctx: &ToolContext, client: &Client, ns: &str, name: &str, patch: &Patch<Value>) -> Result<Value, ToolError> {
+pub async fn patch_spec(
+    ctx: &ToolContext,
+    client: &Client,
+    ns: &str,
+    name: &str,
+    patch: &Patch<Value>,
+) -> Result<Value, ToolError> {
     let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
     match api(client, Kind::Rollout, Some(ns)).patch(name, &pp, patch).await {
         Ok(obj) => to_value(obj),
@@ -136,7 +151,8 @@ pub async fn patch_spec(ctx: &ToolContext, client: &Client, ns: &str, name: &str
 
 /// Replaces a Rollout (the whole object, with its `resourceVersion`: a concurrent change fails with 409).
 pub async fn replace(ctx: &ToolContext, client: &Client, ns: &str, name: &str, obj: Value) -> Result<Value, ToolError> {
-    let obj: DynamicObject = serde_json::from_value(obj).map_err(|e| ToolError::Internal(format!("Rollout does not parse: {e}")))?;
+    let obj: DynamicObject =
+        serde_json::from_value(obj).map_err(|e| ToolError::Internal(format!("Rollout does not parse: {e}")))?;
     let pp = kube::api::PostParams { field_manager: Some(FIELD_MANAGER.into()), ..kube::api::PostParams::default() };
     match api(client, Kind::Rollout, Some(ns)).replace(name, &pp, &obj).await {
         Ok(obj) => to_value(obj),
@@ -145,7 +161,13 @@ pub async fn replace(ctx: &ToolContext, client: &Client, ns: &str, name: &str, o
 }
 
 /// Merge-patches a Rollout's status through the status subresource, as the kubectl plugin does.
-pub async fn patch_status(ctx: &ToolContext, client: &Client, ns: &str, name: &str, patch: Value) -> Result<Value, ToolError> {
+pub async fn patch_status(
+    ctx: &ToolContext,
+    client: &Client,
+    ns: &str,
+    name: &str,
+    patch: Value,
+) -> Result<Value, ToolError> {
     let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
     match api(client, Kind::Rollout, Some(ns)).patch_status(name, &pp, &Patch::Merge(patch)).await {
         Ok(obj) => to_value(obj),
@@ -171,7 +193,9 @@ pub async fn owned_replicasets(client: &Client, ro: &Value) -> Result<Vec<Value>
         .into_iter()
         .filter_map(|rs| serde_json::to_value(rs).ok())
         .filter(|rs| {
-            rs.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|refs| refs.iter().any(|r| str_at(r, "/uid") == uid))
+            rs.pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .is_some_and(|refs| refs.iter().any(|r| str_at(r, "/uid") == uid))
         })
         .collect();
     out.sort_by_key(|rs| std::cmp::Reverse(revision_of(rs)));
@@ -190,7 +214,11 @@ pub fn int_at(v: &Value, pointer: &str) -> i64 {
 
 /// The revision annotation of a ReplicaSet or Rollout.
 pub fn revision_of(obj: &Value) -> i64 {
-    obj.pointer("/metadata/annotations").and_then(|a| a.get(REVISION)).and_then(Value::as_str).and_then(|r| r.parse().ok()).unwrap_or(0)
+    obj.pointer("/metadata/annotations")
+        .and_then(|a| a.get(REVISION))
+        .and_then(Value::as_str)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The pod template hash of a ReplicaSet.
@@ -312,7 +340,8 @@ pub fn step_string(step: &Value) -> String {
 pub fn summarize(ro: &Value, replicasets: &[Value]) -> RolloutSummary {
     let st = ro.get("status").cloned().unwrap_or(json!({}));
     let blue_green = ro.pointer("/spec/strategy/blueGreen").is_some_and(Value::is_object);
-    let steps: Vec<Value> = ro.pointer("/spec/strategy/canary/steps").and_then(Value::as_array).cloned().unwrap_or_default();
+    let steps: Vec<Value> =
+        ro.pointer("/spec/strategy/canary/steps").and_then(Value::as_array).cloned().unwrap_or_default();
     let stable_hash = str_at(&st, "/stableRS");
     let current_hash = str_at(&st, "/currentPodHash");
     let aborted = st.get("abort").and_then(Value::as_bool) == Some(true);
@@ -329,7 +358,11 @@ pub fn summarize(ro: &Value, replicasets: &[Value]) -> RolloutSummary {
         Some(0)
     } else {
         let idx = step.unwrap_or(0).max(0) as usize;
-        if idx >= steps.len() { Some(100) } else { Some(steps[..=idx].iter().rev().find_map(|s| s.get("setWeight").and_then(Value::as_i64)).unwrap_or(0)) }
+        if idx >= steps.len() {
+            Some(100)
+        } else {
+            Some(steps[..=idx].iter().rev().find_map(|s| s.get("setWeight").and_then(Value::as_i64)).unwrap_or(0))
+        }
     };
     let find = |hash: &str| replicasets.iter().find(|rs| !hash.is_empty() && hash_of(rs) == hash).map(rs_info);
     let stable = find(stable_hash);
@@ -352,7 +385,13 @@ pub fn summarize(ro: &Value, replicasets: &[Value]) -> RolloutSummary {
         phase: st.get("phase").and_then(Value::as_str).unwrap_or("Unknown").to_string(),
         message: str_at(&st, "/message").to_string(),
         paused: ro.pointer("/spec/paused").and_then(Value::as_bool) == Some(true),
-        pause_reasons: st.get("pauseConditions").and_then(Value::as_array).into_iter().flatten().map(|c| str_at(c, "/reason").to_string()).collect(),
+        pause_reasons: st
+            .get("pauseConditions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|c| str_at(c, "/reason").to_string())
+            .collect(),
         aborted,
         step,
         total_steps: total,
@@ -388,7 +427,12 @@ pub fn one_line(s: &RolloutSummary) -> String {
 }
 
 /// Reads a Rollout and its ReplicaSets and summarises them.
-pub async fn status_of(ctx: &ToolContext, client: &Client, ns: &str, name: &str) -> Result<(Value, Vec<Value>, RolloutSummary), ToolError> {
+pub async fn status_of(
+    ctx: &ToolContext,
+    client: &Client,
+    ns: &str,
+    name: &str,
+) -> Result<(Value, Vec<Value>, RolloutSummary), ToolError> {
     let ro = get(ctx, client, Kind::Rollout, ns, name).await?;
     let rs = owned_replicasets(client, &ro).await?;
     let summary = summarize(&ro, &rs);
@@ -409,7 +453,15 @@ pub struct RolloutChange {
 }
 
 /// Builds the reply of a write: re-reads the Rollout and says what was sent.
-pub async fn change_reply(ctx: &ToolContext, client: &Client, ns: &str, name: &str, action: &str, patches: Vec<String>, done: String) -> Result<crate::output::Reply<RolloutChange>, ToolError> {
+pub async fn change_reply(
+    ctx: &ToolContext,
+    client: &Client,
+    ns: &str,
+    name: &str,
+    action: &str,
+    patches: Vec<String>,
+    done: String,
+) -> Result<crate::output::Reply<RolloutChange>, ToolError> {
     let (_, _, rollout) = status_of(ctx, client, ns, name).await?;
     let summary = if patches.is_empty() {
         format!("{done} Nothing needed changing: {}.", one_line(&rollout))

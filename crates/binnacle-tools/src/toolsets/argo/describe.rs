@@ -2,7 +2,9 @@
 //! analysis runs and recent events.
 
 use super::RolloutRef;
-use super::common::{HASH_LABEL, Kind, ReplicaSetInfo, RolloutSummary, list, namespace_of, one_line, rs_info, status_of, str_at};
+use super::common::{
+    HASH_LABEL, Kind, ReplicaSetInfo, RolloutSummary, list, namespace_of, one_line, rs_info, status_of, str_at,
+};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -83,19 +85,31 @@ pub struct DescribeOutput {
 pub struct RolloutDescribe;
 
 fn pod_info(p: &Value) -> PodInfo {
-    let statuses: Vec<&Value> = p.pointer("/status/containerStatuses").and_then(Value::as_array).into_iter().flatten().collect();
+    let statuses: Vec<&Value> =
+        p.pointer("/status/containerStatuses").and_then(Value::as_array).into_iter().flatten().collect();
     let total = p.pointer("/spec/containers").and_then(Value::as_array).map(Vec::len).unwrap_or(0);
     let ready = statuses.iter().filter(|c| c.get("ready").and_then(Value::as_bool) == Some(true)).count();
     let restarts = statuses.iter().map(|c| c.get("restartCount").and_then(Value::as_i64).unwrap_or(0)).sum();
     let reason = statuses
         .iter()
-        .find_map(|c| c.pointer("/state/waiting/reason").or(c.pointer("/state/terminated/reason")).and_then(Value::as_str))
+        .find_map(|c| {
+            c.pointer("/state/waiting/reason").or(c.pointer("/state/terminated/reason")).and_then(Value::as_str)
+        })
         .map(str::to_string);
     let deleting = p.pointer("/metadata/deletionTimestamp").is_some();
     PodInfo {
         name: str_at(p, "/metadata/name").to_string(),
-        hash: p.pointer("/metadata/labels").and_then(|l| l.get(HASH_LABEL)).and_then(Value::as_str).unwrap_or("").to_string(),
-        status: if deleting { "Terminating".into() } else { reason.unwrap_or_else(|| str_at(p, "/status/phase").to_string()) },
+        hash: p
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get(HASH_LABEL))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        status: if deleting {
+            "Terminating".into()
+        } else {
+            reason.unwrap_or_else(|| str_at(p, "/status/phase").to_string())
+        },
         ready: format!("{ready}/{total}"),
         restarts,
         node: p.pointer("/spec/nodeName").and_then(Value::as_str).map(str::to_string),
@@ -135,27 +149,37 @@ impl Tool for RolloutDescribe {
             .items
             .into_iter()
             .filter_map(|p| serde_json::to_value(p).ok())
-            .filter(|p| p.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|refs| refs.iter().any(|r| rs_uids.contains(&str_at(r, "/uid")))))
+            .filter(|p| {
+                p.pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(|refs| refs.iter().any(|r| rs_uids.contains(&str_at(r, "/uid"))))
+            })
             .map(|p| pod_info(&p))
             .collect();
         pods.sort_by(|a, b| (&a.hash, &a.name).cmp(&(&b.hash, &b.name)));
         let uid = str_at(&ro, "/metadata/uid");
-        let analysis_runs: Vec<AnalysisRunBrief> = match list(ctx, &client, Kind::AnalysisRun, Some(&ns), &ListParams::default()).await {
-            Ok(runs) => runs
-                .iter()
-                .filter(|r| r.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|refs| refs.iter().any(|o| str_at(o, "/uid") == uid)))
-                .map(|r| AnalysisRunBrief {
-                    name: str_at(r, "/metadata/name").to_string(),
-                    phase: r.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending").to_string(),
-                    message: untrusted_text(str_at(r, "/status/message")),
-                })
-                .collect(),
-            // Clusters with the Rollout CRD but not the AnalysisRun CRD: no runs.
-            Err(ToolError::MissingDependency(_)) => Vec::new(),
-            Err(e) => return Err(e),
-        };
+        let analysis_runs: Vec<AnalysisRunBrief> =
+            match list(ctx, &client, Kind::AnalysisRun, Some(&ns), &ListParams::default()).await {
+                Ok(runs) => runs
+                    .iter()
+                    .filter(|r| {
+                        r.pointer("/metadata/ownerReferences")
+                            .and_then(Value::as_array)
+                            .is_some_and(|refs| refs.iter().any(|o| str_at(o, "/uid") == uid))
+                    })
+                    .map(|r| AnalysisRunBrief {
+                        name: str_at(r, "/metadata/name").to_string(),
+                        phase: r.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending").to_string(),
+                        message: untrusted_text(str_at(r, "/status/message")),
+                    })
+                    .collect(),
+                // Clusters with the Rollout CRD but not the AnalysisRun CRD: no runs.
+                Err(ToolError::MissingDependency(_)) => Vec::new(),
+                Err(e) => return Err(e),
+            };
         let events_api: Api<Event> = Api::namespaced(client.clone(), &ns);
-        let ev_lp = ListParams::default().fields(&format!("involvedObject.name={},involvedObject.kind=Rollout", input.name));
+        let ev_lp =
+            ListParams::default().fields(&format!("involvedObject.name={},involvedObject.kind=Rollout", input.name));
         let mut events: Vec<(String, EventBrief)> = events_api
             .list(&ev_lp)
             .await?
@@ -163,7 +187,12 @@ impl Tool for RolloutDescribe {
             .into_iter()
             .filter_map(|e| serde_json::to_value(e).ok())
             .map(|e| {
-                let last = e.get("lastTimestamp").or(e.get("eventTime")).and_then(Value::as_str).or(e.pointer("/metadata/creationTimestamp").and_then(Value::as_str)).map(str::to_string);
+                let last = e
+                    .get("lastTimestamp")
+                    .or(e.get("eventTime"))
+                    .and_then(Value::as_str)
+                    .or(e.pointer("/metadata/creationTimestamp").and_then(Value::as_str))
+                    .map(str::to_string);
                 (
                     last.clone().unwrap_or_default(),
                     EventBrief {

@@ -60,7 +60,12 @@ pub fn owning_rollout(obj: &Value) -> Option<String> {
         .and_then(Value::as_array)
         .and_then(|refs| refs.iter().find(|r| str_at(r, "/kind") == "Rollout"))
         .map(|r| str_at(r, "/name").to_string())
-        .or_else(|| obj.pointer("/metadata/labels").and_then(|l| l.get("rollout.argoproj.io/name")).and_then(Value::as_str).map(str::to_string))
+        .or_else(|| {
+            obj.pointer("/metadata/labels")
+                .and_then(|l| l.get("rollout.argoproj.io/name"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
 }
 
 impl Tool for ExperimentsList {
@@ -83,7 +88,11 @@ impl Tool for ExperimentsList {
         Ok(())
     }
 
-    async fn run(&self, ctx: &ToolContext, input: ExperimentsListInput) -> Result<Reply<ExperimentsListOutput>, ToolError> {
+    async fn run(
+        &self,
+        ctx: &ToolContext,
+        input: ExperimentsListInput,
+    ) -> Result<Reply<ExperimentsListOutput>, ToolError> {
         let client = ctx.kube().await?;
         let items = list(ctx, &client, Kind::Experiment, input.namespace.as_deref(), &ListParams::default()).await?;
         let mut experiments: Vec<ExperimentInfo> = items
@@ -94,13 +103,21 @@ impl Tool for ExperimentsList {
                 phase: e.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending").to_string(),
                 message: untrusted_text(str_at(e, "/status/message")),
                 rollout: owning_rollout(e),
-                templates: e.pointer("/spec/templates").and_then(Value::as_array).into_iter().flatten().map(|t| str_at(t, "/name").to_string()).collect(),
+                templates: e
+                    .pointer("/spec/templates")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|t| str_at(t, "/name").to_string())
+                    .collect(),
                 created: e.pointer("/metadata/creationTimestamp").and_then(Value::as_str).map(str::to_string),
             })
             .filter(|e| input.rollout.as_ref().is_none_or(|r| e.rollout.as_ref() == Some(r)))
             .collect();
         experiments.sort_by(|a, b| b.created.cmp(&a.created));
-        let summary = if experiments.is_empty() { "No experiments.".to_string() } else {
+        let summary = if experiments.is_empty() {
+            "No experiments.".to_string()
+        } else {
             let running = experiments.iter().filter(|e| e.phase == "Running").count();
             format!("{} experiments, {running} running.", experiments.len())
         };

@@ -87,7 +87,10 @@ impl Tool for RolloutHistory {
                     images: images(rs.pointer("/spec/template")),
                     replicas: int_at(rs, "/spec/replicas"),
                     available: int_at(rs, "/status/availableReplicas"),
-                    created: rs.pointer("/metadata/creationTimestamp").and_then(serde_json::Value::as_str).map(str::to_string),
+                    created: rs
+                        .pointer("/metadata/creationTimestamp")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_string),
                     role: role.to_string(),
                     hash,
                 }
@@ -96,7 +99,14 @@ impl Tool for RolloutHistory {
         let lines: Vec<String> = revisions
             .iter()
             .take(10)
-            .map(|r| format!("{} {}{}", r.revision, r.images.join(","), if r.role.is_empty() { String::new() } else { format!(" ({})", r.role) }))
+            .map(|r| {
+                format!(
+                    "{} {}{}",
+                    r.revision,
+                    r.images.join(","),
+                    if r.role.is_empty() { String::new() } else { format!(" ({})", r.role) }
+                )
+            })
             .collect();
         let summary = format!("{} revisions of {ns}/{}: {}.", revisions.len(), input.name, lines.join("; "));
         Ok(Reply::new(summary, HistoryOutput { name: input.name, namespace: ns, revisions }))

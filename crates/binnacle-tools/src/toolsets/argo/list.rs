@@ -64,7 +64,9 @@ impl Tool for RolloutsList {
             let rs = owned_replicasets(&client, ro).await?;
             rollouts.push(summarize(ro, &rs));
         }
-        rollouts.sort_by(|a, b| (a.phase == "Healthy", &a.namespace, &a.name).cmp(&(b.phase == "Healthy", &b.namespace, &b.name)));
+        rollouts.sort_by(|a, b| {
+            (a.phase == "Healthy", &a.namespace, &a.name).cmp(&(b.phase == "Healthy", &b.namespace, &b.name))
+        });
         let where_ = input.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
         let summary = if rollouts.is_empty() {
             format!("No Rollouts{where_}.")

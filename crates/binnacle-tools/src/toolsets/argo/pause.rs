@@ -33,7 +33,7 @@ impl Tool for RolloutPause {
         let ro = get(ctx, &client, Kind::Rollout, &ns, &input.name).await?;
         let is_paused = ro.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
         let mut patches = Vec::new();
-        if is_paused != true {
+        if !is_paused {
             let patch = json!({"spec": {"paused": true}});
             patches.push(format!("spec {}", patch["spec"]));
             patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(patch)).await?;

@@ -49,7 +49,9 @@ pub fn promote_patches(ro: &Value, full: bool) -> (Option<Value>, Option<Value>)
     let index = st.get("currentStepIndex").and_then(Value::as_i64);
     match index {
         // Not paused but in the middle of the steps (a weight or analysis step): skip the current step.
-        Some(i) if ro.pointer("/spec/strategy/canary").is_some() && i < steps && !spec_paused => (Some(json!({"status": {"currentStepIndex": i + 1}})), spec),
+        Some(i) if ro.pointer("/spec/strategy/canary").is_some() && i < steps && !spec_paused => {
+            (Some(json!({"status": {"currentStepIndex": i + 1}})), spec)
+        }
         _ => (None, spec),
     }
 }

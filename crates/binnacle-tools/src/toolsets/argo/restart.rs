@@ -2,7 +2,9 @@
 //! the pods created before that time, a few at a time, keeping the Rollout available.
 
 use super::RolloutRef;
-use super::common::{Kind, RolloutChange, change_reply, get, namespace_of, now_rfc3339, owned_replicasets, patch_spec, str_at};
+use super::common::{
+    Kind, RolloutChange, change_reply, get, namespace_of, now_rfc3339, owned_replicasets, patch_spec, str_at,
+};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -20,7 +22,8 @@ pub struct RolloutRestart;
 /// of ours, so that clock skew never leaves pods un-restarted.
 async fn restart_time(client: &kube::Client, ro: &Value) -> Result<String, ToolError> {
     let now = now_rfc3339();
-    let rs_uids: Vec<String> = owned_replicasets(client, ro).await?.iter().map(|rs| str_at(rs, "/metadata/uid").to_string()).collect();
+    let rs_uids: Vec<String> =
+        owned_replicasets(client, ro).await?.iter().map(|rs| str_at(rs, "/metadata/uid").to_string()).collect();
     let pods: Api<Pod> = Api::namespaced(client.clone(), str_at(ro, "/metadata/namespace"));
     let newest = pods
         .list(&ListParams::default())
@@ -62,6 +65,15 @@ impl Tool for RolloutRestart {
         let patch = json!({"spec": {"restartAt": at}});
         let patches = vec![format!("spec {}", patch["spec"])];
         patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(patch)).await?;
-        change_reply(ctx, &client, &ns, &input.name, "restart", patches, format!("Asked for a restart of the pods of {ns}/{}.", input.name)).await
+        change_reply(
+            ctx,
+            &client,
+            &ns,
+            &input.name,
+            "restart",
+            patches,
+            format!("Asked for a restart of the pods of {ns}/{}.", input.name),
+        )
+        .await
     }
 }

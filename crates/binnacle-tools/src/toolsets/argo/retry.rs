@@ -17,7 +17,8 @@ impl Tool for RolloutRetry {
     type Output = RolloutChange;
     const NAME: &'static str = "argo_rollout_retry";
     const TITLE: &'static str = "Argo Rollouts: retry";
-    const DESCRIPTION: &'static str = "Retry an aborted Argo Rollout update (status.abort=false): the canary starts again from the first step.";
+    const DESCRIPTION: &'static str =
+        "Retry an aborted Argo Rollout update (status.abort=false): the canary starts again from the first step.";
     const TOOLSET: Toolset = Toolset::Argo;
     const TAGS: &'static [&'static str] = &["argo", "rollouts", "write"];
     const ANNOTATIONS: Annotations = Annotations::WRITE_IDEMPOTENT;
@@ -32,12 +33,21 @@ impl Tool for RolloutRetry {
         let ro = get(ctx, &client, Kind::Rollout, &ns, &input.name).await?;
         let aborted = ro.pointer("/status/abort").and_then(Value::as_bool) == Some(true);
         let mut patches = Vec::new();
-        if aborted != false {
+        if aborted {
             // Status fields go through the status subresource, as the kubectl plugin sends them.
             let patch = json!({"status": {"abort": false}});
             patches.push(format!("status {}", patch["status"]));
             patch_status(ctx, &client, &ns, &input.name, patch).await?;
         }
-        change_reply(ctx, &client, &ns, &input.name, "retry", patches, format!("Retrying the update of {ns}/{}.", input.name)).await
+        change_reply(
+            ctx,
+            &client,
+            &ns,
+            &input.name,
+            "retry",
+            patches,
+            format!("Retrying the update of {ns}/{}.", input.name),
+        )
+        .await
     }
 }

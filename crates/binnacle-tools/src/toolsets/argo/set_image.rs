@@ -36,19 +36,28 @@ pub struct RolloutSetImage;
 /// a concurrent change fails (409) instead of being overwritten. `None` when nothing changes.
 pub fn image_patch(ro: &Value, container: Option<&str>, image: &str) -> Result<Option<Value>, ToolError> {
     let Some(spec) = ro.pointer("/spec/template/spec") else {
-        return Err(ToolError::invalid("this Rollout has no pod template (it may use workloadRef): set the image on the referenced Deployment instead"));
+        return Err(ToolError::invalid(
+            "this Rollout has no pod template (it may use workloadRef): set the image on the referenced Deployment instead",
+        ));
     };
     let mut lists: Vec<(&str, Vec<Value>)> = ["containers", "initContainers"]
         .iter()
         .map(|f| (*f, spec.get(*f).and_then(Value::as_array).cloned().unwrap_or_default()))
         .collect();
-    let names: Vec<String> = lists.iter().flat_map(|(_, l)| l.iter().map(|c| c.get("name").and_then(Value::as_str).unwrap_or("").to_string())).collect();
+    let names: Vec<String> = lists
+        .iter()
+        .flat_map(|(_, l)| l.iter().map(|c| c.get("name").and_then(Value::as_str).unwrap_or("").to_string()))
+        .collect();
     let regular = lists[0].1.len();
     let target: Option<&str> = match container {
         Some("*") => None,
         Some(name) => Some(name),
         None if regular == 1 => None,
-        None => return Err(ToolError::invalid(format!("the template has {regular} containers ({names:?}): say which with `container`"))),
+        None => {
+            return Err(ToolError::invalid(format!(
+                "the template has {regular} containers ({names:?}): say which with `container`"
+            )));
+        }
     };
     let mut matched = 0;
     let mut changed = false;
@@ -69,7 +78,10 @@ pub fn image_patch(ro: &Value, container: Option<&str>, image: &str) -> Result<O
         }
     }
     if matched == 0 {
-        return Err(ToolError::invalid(format!("no container {:?} in the Rollout's template; containers: {names:?}", container.unwrap_or_default())));
+        return Err(ToolError::invalid(format!(
+            "no container {:?} in the Rollout's template; containers: {names:?}",
+            container.unwrap_or_default()
+        )));
     }
     if !changed {
         return Ok(None);
@@ -113,6 +125,15 @@ impl Tool for RolloutSetImage {
             patches.push(format!("spec {}", patch["spec"]));
             patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(patch)).await?;
         }
-        change_reply(ctx, &client, &ns, &input.name, "set-image", patches, format!("Set image {} on {ns}/{}.", input.image, input.name)).await
+        change_reply(
+            ctx,
+            &client,
+            &ns,
+            &input.name,
+            "set-image",
+            patches,
+            format!("Set image {} on {ns}/{}.", input.image, input.name),
+        )
+        .await
     }
 }

@@ -2,7 +2,9 @@
 //! template back (as `kubectl argo rollouts undo` does); the controller rolls it out like any update
 //! (straight back to stable when it is the stable revision).
 
-use super::common::{HASH_LABEL, Kind, RolloutChange, change_reply, get, namespace_of, owned_replicasets, replace, revision_of, str_at};
+use super::common::{
+    HASH_LABEL, Kind, RolloutChange, change_reply, get, namespace_of, owned_replicasets, replace, revision_of, str_at,
+};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -51,19 +53,35 @@ impl Tool for RolloutUndo {
         let ns = namespace_of(&client, input.namespace.as_deref());
         let ro = get(ctx, &client, Kind::Rollout, &ns, &input.name).await?;
         if ro.pointer("/spec/template").is_none() {
-            return Err(ToolError::invalid("this Rollout has no pod template (it may use workloadRef): undo the referenced Deployment instead"));
+            return Err(ToolError::invalid(
+                "this Rollout has no pod template (it may use workloadRef): undo the referenced Deployment instead",
+            ));
         }
         let replicasets = owned_replicasets(&client, &ro).await?;
         let current_hash = str_at(&ro, "/status/currentPodHash");
-        let current = replicasets.iter().find(|rs| !current_hash.is_empty() && super::common::hash_of(rs) == current_hash).map(revision_of).unwrap_or_else(|| revision_of(&ro));
+        let current = replicasets
+            .iter()
+            .find(|rs| !current_hash.is_empty() && super::common::hash_of(rs) == current_hash)
+            .map(revision_of)
+            .unwrap_or_else(|| revision_of(&ro));
         let available: Vec<i64> = replicasets.iter().map(revision_of).collect();
         let target = match input.to_revision {
             Some(r) => replicasets.iter().find(|rs| revision_of(rs) == r).ok_or_else(|| {
-                ToolError::NotFound(format!("revision {r} of Rollout {ns}/{} is not kept (revisions: {available:?}); see argo_rollout_history", input.name))
+                ToolError::NotFound(format!(
+                    "revision {r} of Rollout {ns}/{} is not kept (revisions: {available:?}); see argo_rollout_history",
+                    input.name
+                ))
             })?,
-            None => replicasets.iter().filter(|rs| revision_of(rs) < current).max_by_key(|rs| revision_of(rs)).ok_or_else(|| {
-                ToolError::NotFound(format!("Rollout {ns}/{} has no revision before {current} (revisions: {available:?})", input.name))
-            })?,
+            None => {
+                replicasets.iter().filter(|rs| revision_of(rs) < current).max_by_key(|rs| revision_of(rs)).ok_or_else(
+                    || {
+                        ToolError::NotFound(format!(
+                            "Rollout {ns}/{} has no revision before {current} (revisions: {available:?})",
+                            input.name
+                        ))
+                    },
+                )?
+            }
         };
         let revision = revision_of(target);
         let mut template = target.pointer("/spec/template").cloned().unwrap_or(json!({}));
@@ -78,6 +96,15 @@ impl Tool for RolloutUndo {
             patches.push(format!("spec.template from revision {revision} ({})", str_at(target, "/metadata/name")));
             replace(ctx, &client, &ns, &input.name, updated).await?;
         }
-        change_reply(ctx, &client, &ns, &input.name, "undo", patches, format!("Rolled {ns}/{} back to revision {revision}.", input.name)).await
+        change_reply(
+            ctx,
+            &client,
+            &ns,
+            &input.name,
+            "undo",
+            patches,
+            format!("Rolled {ns}/{} back to revision {revision}.", input.name),
+        )
+        .await
     }
 }

@@ -14,15 +14,29 @@ fn re(cell: &'static OnceLock<Option<Regex>>, pattern: &str) -> Option<&'static 
 /// A Helm release name: a DNS-1123 subdomain of at most 53 characters.
 pub fn release(name: &str) -> Result<(), ToolError> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let ok = name.len() <= 53 && re(&RE, r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$").is_some_and(|r| r.is_match(name));
-    if ok { Ok(()) } else { Err(ToolError::invalid(format!("release name {name:?} is not valid: lower case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 53 characters"))) }
+    let ok = name.len() <= 53
+        && re(&RE, r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+            .is_some_and(|r| r.is_match(name));
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(format!(
+            "release name {name:?} is not valid: lower case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 53 characters"
+        )))
+    }
 }
 
 /// A chart repository name (as `helm repo add` names it).
 pub fn repo_name(name: &str) -> Result<(), ToolError> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     let ok = re(&RE, r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$").is_some_and(|r| r.is_match(name));
-    if ok { Ok(()) } else { Err(ToolError::invalid(format!("repository name {name:?} is not valid: letters, digits, '.', '_' and '-', at most 63 characters, not starting with a symbol"))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(format!(
+            "repository name {name:?} is not valid: letters, digits, '.', '_' and '-', at most 63 characters, not starting with a symbol"
+        )))
+    }
 }
 
 /// A URL without credentials, query or fragment, with one of the given schemes.
@@ -80,10 +94,13 @@ pub fn chart(reference: &str) -> Result<(), ToolError> {
         return Ok(());
     }
     if reference.starts_with('/') {
-        let ok = re(&PATH, r"^(/[A-Za-z0-9._-]+)+/?$").is_some_and(|r| r.is_match(reference)) && !reference.split('/').any(|s| s == "..");
+        let ok = re(&PATH, r"^(/[A-Za-z0-9._-]+)+/?$").is_some_and(|r| r.is_match(reference))
+            && !reference.split('/').any(|s| s == "..");
         return if ok { Ok(()) } else { Err(bad()) };
     }
-    if re(&REPO_CHART, r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}/[a-z0-9][a-z0-9._-]{0,99}$").is_some_and(|r| r.is_match(reference)) {
+    if re(&REPO_CHART, r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}/[a-z0-9][a-z0-9._-]{0,99}$")
+        .is_some_and(|r| r.is_match(reference))
+    {
         return Ok(());
     }
     Err(bad())
@@ -94,14 +111,30 @@ pub fn version(v: &str) -> Result<(), ToolError> {
     let ok = !v.is_empty()
         && v.len() <= 64
         && !v.starts_with('-')
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '^' | '~' | '<' | '>' | '=' | '*' | ',' | ' ' | '|'));
-    if ok { Ok(()) } else { Err(ToolError::invalid(format!("chart version {v:?} is not valid (e.g. 1.2.3, ^1.2 or >=1.0.0 <2.0.0)"))) }
+        && v.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '.' | '+' | '-' | '^' | '~' | '<' | '>' | '=' | '*' | ',' | ' ' | '|')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(format!("chart version {v:?} is not valid (e.g. 1.2.3, ^1.2 or >=1.0.0 <2.0.0)")))
+    }
 }
 
 /// A search keyword.
 pub fn keyword(k: &str) -> Result<(), ToolError> {
-    let ok = !k.is_empty() && k.len() <= 100 && !k.starts_with('-') && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ' '));
-    if ok { Ok(()) } else { Err(ToolError::invalid(format!("search keyword {k:?} is not valid: letters, digits, '.', '_', '-', '/' and spaces, at most 100 characters"))) }
+    let ok = !k.is_empty()
+        && k.len() <= 100
+        && !k.starts_with('-')
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ' '));
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(format!(
+            "search keyword {k:?} is not valid: letters, digits, '.', '_', '-', '/' and spaces, at most 100 characters"
+        )))
+    }
 }
 
 /// Values YAML: at most 1 MiB, a mapping (or empty). Returns it parsed, for checks and redaction.
@@ -109,7 +142,8 @@ pub fn values(yaml: &str) -> Result<serde_json::Value, ToolError> {
     if yaml.len() > 1024 * 1024 {
         return Err(ToolError::invalid("values are larger than 1 MiB"));
     }
-    let parsed: serde_json::Value = serde_norway::from_str(yaml).map_err(|e| ToolError::invalid(format!("values are not valid YAML: {e}")))?;
+    let parsed: serde_json::Value =
+        serde_norway::from_str(yaml).map_err(|e| ToolError::invalid(format!("values are not valid YAML: {e}")))?;
     match parsed {
         serde_json::Value::Object(_) => Ok(parsed),
         serde_json::Value::Null => Ok(serde_json::json!({})),
@@ -144,15 +178,35 @@ mod tests {
         assert!(release("--set").is_err());
         assert!(release("Podinfo").is_err());
         assert!(release(&"a".repeat(54)).is_err());
-        for ok in ["bitnami/nginx", "oci://ghcr.io/stefanprodan/charts/podinfo", "https://example.com/charts/app-1.0.0.tgz", "/srv/charts/app", "/tmp/x/app-0.1.0.tgz"] {
+        for ok in [
+            "bitnami/nginx",
+            "oci://ghcr.io/stefanprodan/charts/podinfo",
+            "https://example.com/charts/app-1.0.0.tgz",
+            "/srv/charts/app",
+            "/tmp/x/app-0.1.0.tgz",
+        ] {
             assert!(chart(ok).is_ok(), "{ok}");
         }
-        for bad in ["--repo=x", "nginx", "a/b/c", "/srv/../etc", "https://u:p@example.com/x.tgz", "https://example.com/x", "file:///etc/passwd", "oci://", "repo/chart;rm"] {
+        for bad in [
+            "--repo=x",
+            "nginx",
+            "a/b/c",
+            "/srv/../etc",
+            "https://u:p@example.com/x.tgz",
+            "https://example.com/x",
+            "file:///etc/passwd",
+            "oci://",
+            "repo/chart;rm",
+        ] {
             assert!(chart(bad).is_err(), "{bad}");
         }
         assert!(version("^1.2").is_ok() && version("-1").is_err());
         assert!(repo_name("bitnami").is_ok() && repo_name("-x").is_err());
-        assert!(repo_url("https://charts.bitnami.com/bitnami").is_ok() && repo_url("ftp://x").is_err() && repo_url("https://u:p@x").is_err());
+        assert!(
+            repo_url("https://charts.bitnami.com/bitnami").is_ok()
+                && repo_url("ftp://x").is_err()
+                && repo_url("https://u:p@x").is_err()
+        );
         assert!(values("a: 1\nb: {c: d}").is_ok() && values("- a").is_err() && values("a: [").is_err());
         assert_eq!(values("").ok(), Some(serde_json::json!({})));
         assert_eq!(timeout("5m").ok(), Some(300));

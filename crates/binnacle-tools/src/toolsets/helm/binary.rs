@@ -50,7 +50,8 @@ pub fn locate(ctx: &ToolContext) -> Result<PathBuf, ToolError> {
             p.display()
         )));
     }
-    let found = std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("helm")).find(|c| is_executable(c)));
+    let found = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("helm")).find(|c| is_executable(c)));
     found.ok_or_else(|| {
         ToolError::MissingDependency(
             "helm is not installed (no `helm` on PATH): install helm 3 or start the server with the path of a helm binary; the Helm read tools (list, status, history, values, manifest) work without it".into(),
@@ -90,7 +91,14 @@ impl Helm {
 
     /// Runs `helm <subcommand> <cluster flags> <flags> -- <positionals>` and returns its standard output
     /// and the command line as shown to people (file paths hidden).
-    pub async fn run(&self, subcommand: &[&str], flags: Vec<OsString>, positionals: &[&str], timeout_secs: u64, what: &str) -> Result<Ran, ToolError> {
+    pub async fn run(
+        &self,
+        subcommand: &[&str],
+        flags: Vec<OsString>,
+        positionals: &[&str],
+        timeout_secs: u64,
+        what: &str,
+    ) -> Result<Ran, ToolError> {
         let shown: Vec<String> = std::iter::once("helm".to_string())
             .chain(subcommand.iter().map(|s| s.to_string()))
             .chain(flags.iter().map(|f| {
@@ -113,12 +121,14 @@ impl Helm {
         let mut cmd = tokio::process::Command::new(&self.binary);
         cmd.args(&argv).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         if let Some(home) = &self.env.helm_home {
-            cmd.env("HELM_CONFIG_HOME", home.join("config")).env("HELM_CACHE_HOME", home.join("cache")).env("HELM_DATA_HOME", home.join("data"));
+            cmd.env("HELM_CONFIG_HOME", home.join("config"))
+                .env("HELM_CACHE_HOME", home.join("cache"))
+                .env("HELM_DATA_HOME", home.join("data"));
         }
         let child = cmd.spawn().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
-                ToolError::MissingDependency(format!("helm could not be started from {}: {e}; install helm 3", self.binary.display()))
-            }
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => ToolError::MissingDependency(
+                format!("helm could not be started from {}: {e}; install helm 3", self.binary.display()),
+            ),
             _ => ToolError::Unavailable(format!("helm could not be started: {e}")),
         })?;
         let limit = timeout_secs + KILL_MARGIN_SECS;
@@ -152,13 +162,20 @@ pub fn map_error(what: &str, stderr: &str, timeout_secs: u64) -> ToolError {
     if lower.contains("timed out waiting") || lower.contains("context deadline exceeded") {
         return ToolError::Timeout(timeout_secs);
     }
-    if lower.contains("cannot re-use a name that is still in use") || lower.contains("another operation") || lower.contains("is in progress") {
+    if lower.contains("cannot re-use a name that is still in use")
+        || lower.contains("another operation")
+        || lower.contains("is in progress")
+    {
         return ToolError::Conflict(format!("{what}: {text}"));
     }
     if lower.contains("forbidden") || lower.contains("unauthorized") {
         return ToolError::Forbidden(format!("{what}: {text}"));
     }
-    if lower.contains("not found") || lower.contains("no repo named") || lower.contains("no such file") || lower.contains("has no deployed releases") {
+    if lower.contains("not found")
+        || lower.contains("no repo named")
+        || lower.contains("no such file")
+        || lower.contains("has no deployed releases")
+    {
         return ToolError::NotFound(format!("{what}: {text}"));
     }
     if lower.contains("already exists with the same configuration") {
@@ -174,7 +191,8 @@ pub fn values_file(yaml: &str) -> Result<tempfile::NamedTempFile, ToolError> {
         .suffix(".yaml")
         .tempfile()
         .map_err(|e| ToolError::Internal(format!("cannot create a temporary values file: {e}")))?;
-    f.write_all(yaml.as_bytes()).map_err(|e| ToolError::Internal(format!("cannot write the temporary values file: {e}")))?;
+    f.write_all(yaml.as_bytes())
+        .map_err(|e| ToolError::Internal(format!("cannot write the temporary values file: {e}")))?;
     f.flush().map_err(|e| ToolError::Internal(format!("cannot write the temporary values file: {e}")))?;
     Ok(f)
 }
@@ -192,10 +210,16 @@ mod tests {
 
     #[test]
     fn errors_map_to_kinds() {
-        assert!(matches!(map_error("install", "Error: INSTALLATION FAILED: cannot re-use a name that is still in use", 300), ToolError::Conflict(_)));
+        assert!(matches!(
+            map_error("install", "Error: INSTALLATION FAILED: cannot re-use a name that is still in use", 300),
+            ToolError::Conflict(_)
+        ));
         assert!(matches!(map_error("rollback", "Error: release: not found", 300), ToolError::NotFound(_)));
         assert!(matches!(map_error("install", "Error: context deadline exceeded", 300), ToolError::Timeout(300)));
-        assert!(matches!(map_error("install", "Error: secrets is forbidden: User cannot", 300), ToolError::Forbidden(_)));
+        assert!(matches!(
+            map_error("install", "Error: secrets is forbidden: User cannot", 300),
+            ToolError::Forbidden(_)
+        ));
         assert!(matches!(map_error("install", "Error: something else", 300), ToolError::Unavailable(_)));
         assert_eq!(flag("namespace", "apps"), OsString::from("--namespace=apps"));
     }

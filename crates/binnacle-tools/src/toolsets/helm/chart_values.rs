@@ -65,7 +65,9 @@ impl Tool for ChartValues {
         if let Some(v) = &input.version {
             flags.push(flag("version", v));
         }
-        let ran = helm.run(&["show", "values"], flags, &[&input.chart], 120, &format!("helm show values {}", input.chart)).await?;
+        let ran = helm
+            .run(&["show", "values"], flags, &[&input.chart], 120, &format!("helm show values {}", input.chart))
+            .await?;
         let values = redact_credentials(&sanitize_text(&ran.stdout));
         let summary = format!("Default values of {} ({} lines).", input.chart, values.lines().count());
         Ok(Reply::new(summary, ChartValuesOutput { chart: input.chart, version: input.version, values }).untrusted())

@@ -53,14 +53,25 @@ impl Tool for ReleaseHistory {
         Ok(())
     }
 
-    async fn run(&self, ctx: &ToolContext, input: ReleaseHistoryInput) -> Result<Reply<ReleaseHistoryOutput>, ToolError> {
+    async fn run(
+        &self,
+        ctx: &ToolContext,
+        input: ReleaseHistoryInput,
+    ) -> Result<Reply<ReleaseHistoryOutput>, ToolError> {
         let ns = namespace_of(ctx, input.namespace.as_deref()).await?;
         let all = storage::history(ctx, &ns, &input.release).await?;
         let total = all.len();
         let max = input.max.unwrap_or(20);
         let revisions: Vec<ReleaseSummary> = all.iter().take(max).map(ReleaseSummary::from).collect();
-        let lines: Vec<String> = revisions.iter().take(10).map(|r| format!("{} {} {} ({})", r.revision, r.status, r.chart, r.description)).collect();
-        let mut reply = Reply::new(format!("{total} revisions of {ns}/{}:\n{}", input.release, lines.join("\n")), ReleaseHistoryOutput { revisions });
+        let lines: Vec<String> = revisions
+            .iter()
+            .take(10)
+            .map(|r| format!("{} {} {} ({})", r.revision, r.status, r.chart, r.description))
+            .collect();
+        let mut reply = Reply::new(
+            format!("{total} revisions of {ns}/{}:\n{}", input.release, lines.join("\n")),
+            ReleaseHistoryOutput { revisions },
+        );
         if total > max {
             reply = reply.omitted(format!("{} older revisions (raise max)", total - max));
         }

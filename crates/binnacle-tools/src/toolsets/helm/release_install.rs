@@ -104,7 +104,14 @@ pub struct HelmWriteOutput {
 }
 
 /// Checks the arguments shared by install and upgrade.
-pub fn check_chart_args(release: &str, namespace: Option<&str>, chart: &str, version: Option<&str>, values: Option<&str>, timeout: Option<&str>) -> Result<(), ToolError> {
+pub fn check_chart_args(
+    release: &str,
+    namespace: Option<&str>,
+    chart: &str,
+    version: Option<&str>,
+    values: Option<&str>,
+    timeout: Option<&str>,
+) -> Result<(), ToolError> {
     args::release(release)?;
     args::namespace(namespace)?;
     args::chart(chart)?;
@@ -121,21 +128,38 @@ pub fn check_chart_args(release: &str, namespace: Option<&str>, chart: &str, ver
 }
 
 /// Builds the reply of install/upgrade from helm's `--output json`.
-pub fn write_reply(verb: &str, done: &str, stdout: &str, command: String, dry_run: bool) -> Result<Reply<HelmWriteOutput>, ToolError> {
-    let v: Value = serde_json::from_str(stdout.trim()).map_err(|e| ToolError::Unavailable(format!("helm {verb} succeeded but its JSON output does not parse: {e}")))?;
+pub fn write_reply(
+    verb: &str,
+    done: &str,
+    stdout: &str,
+    command: String,
+    dry_run: bool,
+) -> Result<Reply<HelmWriteOutput>, ToolError> {
+    let v: Value = serde_json::from_str(stdout.trim()).map_err(|e| {
+        ToolError::Unavailable(format!("helm {verb} succeeded but its JSON output does not parse: {e}"))
+    })?;
     let release = summary_from_json(&v);
-    let notes = untrusted_text(v.pointer("/info/notes").and_then(Value::as_str).unwrap_or(""));
+    let notes = untrusted_text(v.pointer("/info/notes").and_then(Value::as_str).unwrap_or("").trim());
     let manifest = dry_run.then(|| redact::manifest(v.get("manifest").and_then(Value::as_str).unwrap_or("")));
-    let summary = if dry_run { format!("Dry run of {verb}: {} would be deployed.", one_line(&release)) } else { format!("{done} {}.", one_line(&release)) };
+    let summary = if dry_run {
+        format!("Dry run of {verb}: {} would be deployed.", one_line(&release))
+    } else {
+        format!("{done} {}.", one_line(&release))
+    };
     Ok(Reply::new(summary, HelmWriteOutput { release, notes, manifest, command }).untrusted())
 }
 
 /// Runs `helm install`.
-pub async fn install(ctx: &ToolContext, env: &HelmEnv, input: InstallInput) -> Result<Reply<HelmWriteOutput>, ToolError> {
+pub async fn install(
+    ctx: &ToolContext,
+    env: &HelmEnv,
+    input: InstallInput,
+) -> Result<Reply<HelmWriteOutput>, ToolError> {
     let helm = Helm::new(ctx, env, true)?;
     let ns = namespace_of(ctx, input.namespace.as_deref()).await?;
     let timeout = input.timeout.as_deref().map(args::timeout).transpose()?.unwrap_or(300);
-    let mut flags: Vec<OsString> = vec![flag("namespace", &ns), flag("output", "json"), flag("timeout", format!("{timeout}s"))];
+    let mut flags: Vec<OsString> =
+        vec![flag("namespace", &ns), flag("output", "json"), flag("timeout", format!("{timeout}s"))];
     if let Some(v) = &input.version {
         flags.push(flag("version", v));
     }
@@ -152,7 +176,15 @@ pub async fn install(ctx: &ToolContext, env: &HelmEnv, input: InstallInput) -> R
     if input.dry_run {
         flags.push("--dry-run=server".into());
     }
-    let ran = helm.run(&["install"], flags, &[&input.release, &input.chart], timeout, &format!("helm install of {ns}/{}", input.release)).await?;
+    let ran = helm
+        .run(
+            &["install"],
+            flags,
+            &[&input.release, &input.chart],
+            timeout,
+            &format!("helm install of {ns}/{}", input.release),
+        )
+        .await?;
     drop(values);
     write_reply("install", "Installed", &ran.stdout, ran.command, input.dry_run)
 }
@@ -174,7 +206,14 @@ impl Tool for Install {
     const ANNOTATIONS: Annotations = Annotations::WRITE.open_world();
 
     fn validate(i: &InstallInput) -> Result<(), ToolError> {
-        check_chart_args(&i.release, i.namespace.as_deref(), &i.chart, i.version.as_deref(), i.values.as_deref(), i.timeout.as_deref())
+        check_chart_args(
+            &i.release,
+            i.namespace.as_deref(),
+            &i.chart,
+            i.version.as_deref(),
+            i.values.as_deref(),
+            i.timeout.as_deref(),
+        )
     }
 
     async fn run(&self, ctx: &ToolContext, input: InstallInput) -> Result<Reply<HelmWriteOutput>, ToolError> {
@@ -199,7 +238,14 @@ impl Tool for InstallWithValues {
     const ANNOTATIONS: Annotations = Annotations::WRITE.open_world();
 
     fn validate(i: &InstallWithValuesInput) -> Result<(), ToolError> {
-        check_chart_args(&i.release, i.namespace.as_deref(), &i.chart, i.version.as_deref(), Some(&i.values), i.timeout.as_deref())
+        check_chart_args(
+            &i.release,
+            i.namespace.as_deref(),
+            &i.chart,
+            i.version.as_deref(),
+            Some(&i.values),
+            i.timeout.as_deref(),
+        )
     }
 
     async fn run(&self, ctx: &ToolContext, input: InstallWithValuesInput) -> Result<Reply<HelmWriteOutput>, ToolError> {

@@ -57,14 +57,31 @@ impl Tool for ReleaseManifest {
         args::namespace(input.namespace.as_deref())
     }
 
-    async fn run(&self, ctx: &ToolContext, input: ReleaseManifestInput) -> Result<Reply<ReleaseManifestOutput>, ToolError> {
+    async fn run(
+        &self,
+        ctx: &ToolContext,
+        input: ReleaseManifestInput,
+    ) -> Result<Reply<ReleaseManifestOutput>, ToolError> {
         let ns = namespace_of(ctx, input.namespace.as_deref()).await?;
         let r = storage::revision(ctx, &ns, &input.release, input.revision).await?;
         let text = r.manifest();
         let resources = storage::manifest_resources(&text);
         let manifest = sanitize_text(&redact::manifest(&text));
-        let kinds: Vec<String> = resources.iter().map(|m| format!("{}/{}", m.get("kind").and_then(Value::as_str).unwrap_or(""), m.get("name").and_then(Value::as_str).unwrap_or(""))).collect();
+        let kinds: Vec<String> = resources
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}/{}",
+                    m.get("kind").and_then(Value::as_str).unwrap_or(""),
+                    m.get("name").and_then(Value::as_str).unwrap_or("")
+                )
+            })
+            .collect();
         let summary = format!("Manifest of {ns}/{} revision {}: {}.", input.release, r.revision, kinds.join(", "));
-        Ok(Reply::new(summary, ReleaseManifestOutput { release: input.release, namespace: ns, revision: r.revision, resources, manifest }).untrusted())
+        Ok(Reply::new(
+            summary,
+            ReleaseManifestOutput { release: input.release, namespace: ns, revision: r.revision, resources, manifest },
+        )
+        .untrusted())
     }
 }

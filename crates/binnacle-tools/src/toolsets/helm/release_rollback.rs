@@ -73,7 +73,9 @@ impl Tool for Rollback {
         if let Some(r) = &revision {
             positionals.push(r);
         }
-        let ran = helm.run(&["rollback"], flags, &positionals, timeout, &format!("helm rollback of {ns}/{}", input.release)).await?;
+        let ran = helm
+            .run(&["rollback"], flags, &positionals, timeout, &format!("helm rollback of {ns}/{}", input.release))
+            .await?;
         let now = storage::revision(ctx, &ns, &input.release, None).await?;
         let release = ReleaseSummary::from(&now);
         let summary = format!("Rolled back: {} ({}).", one_line(&release), release.description);

@@ -62,10 +62,11 @@ impl Tool for ReleaseStatus {
         let out = ReleaseStatusOutput {
             release: ReleaseSummary::from(&r),
             first_deployed: r.first_deployed(),
-            notes: untrusted_text(&r.notes()),
+            notes: untrusted_text(r.notes().trim()),
             resources: storage::manifest_resources(&r.manifest()),
         };
-        let summary = format!("{}; {} resources. {}", one_line(&out.release), out.resources.len(), out.release.description);
+        let summary =
+            format!("{}; {} resources. {}", one_line(&out.release), out.resources.len(), out.release.description);
         Ok(Reply::new(summary, out).untrusted())
     }
 }

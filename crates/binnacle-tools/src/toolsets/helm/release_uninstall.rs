@@ -1,8 +1,8 @@
 //! `helm_release_uninstall`: `helm uninstall` of a release (its objects are deleted).
 
+use super::args;
 use super::binary::{Helm, HelmEnv, flag};
 use super::common::namespace_of;
-use super::args;
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -83,9 +83,27 @@ impl Tool for Uninstall {
         if input.wait {
             flags.push("--wait".into());
         }
-        let ran = helm.run(&["uninstall"], flags, &[&input.release], timeout, &format!("helm uninstall of {ns}/{}", input.release)).await?;
+        let ran = helm
+            .run(
+                &["uninstall"],
+                flags,
+                &[&input.release],
+                timeout,
+                &format!("helm uninstall of {ns}/{}", input.release),
+            )
+            .await?;
         let message = untrusted_text(ran.stdout.trim());
-        let summary = format!("Uninstalled {ns}/{}{}.", input.release, if input.keep_history { " (history kept)" } else { "" });
-        Ok(Reply::new(summary, UninstallOutput { release: input.release, namespace: ns, keep_history: input.keep_history, message, command: ran.command }))
+        let summary =
+            format!("Uninstalled {ns}/{}{}.", input.release, if input.keep_history { " (history kept)" } else { "" });
+        Ok(Reply::new(
+            summary,
+            UninstallOutput {
+                release: input.release,
+                namespace: ns,
+                keep_history: input.keep_history,
+                message,
+                command: ran.command,
+            },
+        ))
     }
 }

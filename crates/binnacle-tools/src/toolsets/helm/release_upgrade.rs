@@ -1,9 +1,9 @@
 //! `helm_release_upgrade`: `helm upgrade` of a release to a chart version and/or new values.
 
+use super::args;
 use super::binary::{Helm, HelmEnv, flag, values_file};
 use super::common::namespace_of;
 use super::release_install::{HelmWriteOutput, check_chart_args, write_reply};
-use super::args;
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -66,14 +66,22 @@ impl Tool for Upgrade {
     const ANNOTATIONS: Annotations = Annotations::WRITE_IDEMPOTENT.open_world();
 
     fn validate(i: &UpgradeInput) -> Result<(), ToolError> {
-        check_chart_args(&i.release, i.namespace.as_deref(), &i.chart, i.version.as_deref(), i.values.as_deref(), i.timeout.as_deref())
+        check_chart_args(
+            &i.release,
+            i.namespace.as_deref(),
+            &i.chart,
+            i.version.as_deref(),
+            i.values.as_deref(),
+            i.timeout.as_deref(),
+        )
     }
 
     async fn run(&self, ctx: &ToolContext, input: UpgradeInput) -> Result<Reply<HelmWriteOutput>, ToolError> {
         let helm = Helm::new(ctx, &self.env, true)?;
         let ns = namespace_of(ctx, input.namespace.as_deref()).await?;
         let timeout = input.timeout.as_deref().map(args::timeout).transpose()?.unwrap_or(300);
-        let mut flags: Vec<OsString> = vec![flag("namespace", &ns), flag("output", "json"), flag("timeout", format!("{timeout}s"))];
+        let mut flags: Vec<OsString> =
+            vec![flag("namespace", &ns), flag("output", "json"), flag("timeout", format!("{timeout}s"))];
         if let Some(v) = &input.version {
             flags.push(flag("version", v));
         }
@@ -81,12 +89,26 @@ impl Tool for Upgrade {
         if let Some(f) = &values {
             flags.push(flag("values", f.path()));
         }
-        for (on, name) in [(input.reuse_values, "--reuse-values"), (input.install, "--install"), (input.wait, "--wait"), (input.atomic, "--atomic"), (input.dry_run, "--dry-run=server")] {
+        for (on, name) in [
+            (input.reuse_values, "--reuse-values"),
+            (input.install, "--install"),
+            (input.wait, "--wait"),
+            (input.atomic, "--atomic"),
+            (input.dry_run, "--dry-run=server"),
+        ] {
             if on {
                 flags.push(name.into());
             }
         }
-        let ran = helm.run(&["upgrade"], flags, &[&input.release, &input.chart], timeout, &format!("helm upgrade of {ns}/{}", input.release)).await?;
+        let ran = helm
+            .run(
+                &["upgrade"],
+                flags,
+                &[&input.release, &input.chart],
+                timeout,
+                &format!("helm upgrade of {ns}/{}", input.release),
+            )
+            .await?;
         drop(values);
         write_reply("upgrade", "Upgraded", &ran.stdout, ran.command, input.dry_run)
     }

@@ -73,6 +73,9 @@ impl Tool for ReleaseValues {
             input.release,
             r.revision
         );
-        Ok(Reply::new(summary, ReleaseValuesOutput { release: input.release, namespace: ns, revision: r.revision, all: input.all, values }))
+        Ok(Reply::new(
+            summary,
+            ReleaseValuesOutput { release: input.release, namespace: ns, revision: r.revision, all: input.all, values },
+        ))
     }
 }

@@ -74,10 +74,14 @@ impl Tool for ReleasesList {
             s if s.starts_with("pending") => 1,
             _ => 2,
         };
-        releases.sort_by(|a, b| (rank(&a.status), &a.namespace, &a.name).cmp(&(rank(&b.status), &b.namespace, &b.name)));
+        releases
+            .sort_by(|a, b| (rank(&a.status), &a.namespace, &a.name).cmp(&(rank(&b.status), &b.namespace, &b.name)));
         let where_ = input.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
         let summary = if releases.is_empty() {
-            format!("No Helm releases{where_}{}.", if input.all { "" } else { " deployed or failed (all=true shows every status)" })
+            format!(
+                "No Helm releases{where_}{}.",
+                if input.all { "" } else { " deployed or failed (all=true shows every status)" }
+            )
         } else {
             let lines: Vec<String> = releases.iter().take(10).map(one_line).collect();
             format!("{} Helm releases{where_}:\n{}", releases.len(), lines.join("\n"))

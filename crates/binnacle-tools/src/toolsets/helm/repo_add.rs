@@ -59,8 +59,13 @@ impl Tool for RepoAdd {
     async fn run(&self, ctx: &ToolContext, input: RepoAddInput) -> Result<Reply<RepoOutput>, ToolError> {
         let helm = Helm::new(ctx, &self.env, false)?;
         let flags: Vec<OsString> = if input.force_update { vec!["--force-update".into()] } else { Vec::new() };
-        let ran = helm.run(&["repo", "add"], flags, &[&input.name, &input.url], 120, &format!("helm repo add {}", input.name)).await?;
+        let ran = helm
+            .run(&["repo", "add"], flags, &[&input.name, &input.url], 120, &format!("helm repo add {}", input.name))
+            .await?;
         let message = untrusted_text(ran.stdout.trim());
-        Ok(Reply::new(format!("Repository {} ({}) is configured: {message}", input.name, input.url), RepoOutput { message, command: ran.command }))
+        Ok(Reply::new(
+            format!("Repository {} ({}) is configured: {message}", input.name, input.url),
+            RepoOutput { message, command: ran.command },
+        ))
     }
 }

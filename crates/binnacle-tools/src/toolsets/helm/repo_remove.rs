@@ -42,7 +42,9 @@ impl Tool for RepoRemove {
 
     async fn run(&self, ctx: &ToolContext, input: RepoRemoveInput) -> Result<Reply<RepoOutput>, ToolError> {
         let helm = Helm::new(ctx, &self.env, false)?;
-        let ran = helm.run(&["repo", "remove"], Vec::new(), &[&input.name], 60, &format!("helm repo remove {}", input.name)).await?;
+        let ran = helm
+            .run(&["repo", "remove"], Vec::new(), &[&input.name], 60, &format!("helm repo remove {}", input.name))
+            .await?;
         let message = untrusted_text(ran.stdout.trim());
         Ok(Reply::new(format!("Removed repository {}.", input.name), RepoOutput { message, command: ran.command }))
     }

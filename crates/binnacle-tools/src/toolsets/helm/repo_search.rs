@@ -94,21 +94,34 @@ impl Tool for RepoSearch {
             flags.push(flag("version", v));
         }
         let ran = helm.run(&["search", "repo"], flags, &[&input.keyword], 60, "helm search repo").await?;
-        let found: Value = serde_json::from_str(ran.stdout.trim()).map_err(|e| ToolError::Unavailable(format!("helm search printed something that is not JSON: {e}")))?;
+        let found: Value = serde_json::from_str(ran.stdout.trim())
+            .map_err(|e| ToolError::Unavailable(format!("helm search printed something that is not JSON: {e}")))?;
         let field = |c: &Value, k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let all: Vec<ChartHit> = found
             .as_array()
             .into_iter()
             .flatten()
-            .map(|c| ChartHit { name: field(c, "name"), version: field(c, "version"), app_version: field(c, "app_version"), description: untrusted_text(&field(c, "description")) })
+            .map(|c| ChartHit {
+                name: field(c, "name"),
+                version: field(c, "version"),
+                app_version: field(c, "app_version"),
+                description: untrusted_text(&field(c, "description")),
+            })
             .collect();
         let total = all.len();
         let limit = input.limit.unwrap_or(30);
         let charts: Vec<ChartHit> = all.into_iter().take(limit).collect();
         let summary = if charts.is_empty() {
-            format!("No chart matches {:?} in the configured repositories (add one with helm_repo_add, refresh with helm_repo_update).", input.keyword)
+            format!(
+                "No chart matches {:?} in the configured repositories (add one with helm_repo_add, refresh with helm_repo_update).",
+                input.keyword
+            )
         } else {
-            format!("{total} charts match {:?}: {}.", input.keyword, charts.iter().take(10).map(|c| format!("{} {}", c.name, c.version)).collect::<Vec<_>>().join(", "))
+            format!(
+                "{total} charts match {:?}: {}.",
+                input.keyword,
+                charts.iter().take(10).map(|c| format!("{} {}", c.name, c.version)).collect::<Vec<_>>().join(", ")
+            )
         };
         let mut reply = Reply::new(summary, RepoSearchOutput { charts }).untrusted();
         if total > limit {

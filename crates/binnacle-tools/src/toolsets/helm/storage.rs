@@ -130,7 +130,10 @@ pub fn decode(helm_text: &[u8]) -> Result<Value, String> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(&trimmed).map_err(|e| format!("not base64: {e}"))?;
     let json_bytes = if bytes.starts_with(&[0x1f, 0x8b, 0x08]) {
         let mut out = Vec::new();
-        GzDecoder::new(bytes.as_slice()).take(MAX_RELEASE_BYTES).read_to_end(&mut out).map_err(|e| format!("not gzip: {e}"))?;
+        GzDecoder::new(bytes.as_slice())
+            .take(MAX_RELEASE_BYTES)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("not gzip: {e}"))?;
         out
     } else {
         bytes
@@ -158,10 +161,21 @@ pub async fn list(ctx: &ToolContext, namespace: Option<&str>, name: Option<&str>
         }
         let ns = s.metadata.namespace.clone().unwrap_or_default();
         let Some(data) = s.data.as_ref().and_then(|d| d.get("release")) else { continue };
-        let raw = decode(&data.0).map_err(|e| ToolError::Unavailable(format!("Helm release Secret {ns}/{secret_name} cannot be decoded: {e}")))?;
+        let raw = decode(&data.0).map_err(|e| {
+            ToolError::Unavailable(format!("Helm release Secret {ns}/{secret_name} cannot be decoded: {e}"))
+        })?;
         let labels = s.metadata.labels.clone().unwrap_or_default();
-        let rel_name = raw.get("name").and_then(Value::as_str).map(str::to_string).or_else(|| labels.get("name").cloned()).unwrap_or_default();
-        let revision = raw.get("version").and_then(Value::as_i64).or_else(|| labels.get("version").and_then(|v| v.parse().ok())).unwrap_or(0);
+        let rel_name = raw
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| labels.get("name").cloned())
+            .unwrap_or_default();
+        let revision = raw
+            .get("version")
+            .and_then(Value::as_i64)
+            .or_else(|| labels.get("version").and_then(|v| v.parse().ok()))
+            .unwrap_or(0);
         let namespace = raw.get("namespace").and_then(Value::as_str).map(str::to_string).unwrap_or(ns);
         out.push(Release { name: rel_name, namespace, revision, raw });
     }
@@ -174,19 +188,32 @@ pub async fn history(ctx: &ToolContext, namespace: &str, name: &str) -> Result<V
     let revisions = list(ctx, Some(namespace), Some(name)).await?;
     let revisions: Vec<Release> = revisions.into_iter().filter(|r| r.name == name).collect();
     if revisions.is_empty() {
-        return Err(ToolError::NotFound(format!("Helm release {name:?} not found in namespace {namespace}; list releases with helm_releases_list")));
+        return Err(ToolError::NotFound(format!(
+            "Helm release {name:?} not found in namespace {namespace}; list releases with helm_releases_list"
+        )));
     }
     Ok(revisions)
 }
 
 /// One revision of a release: the given one, or the latest.
-pub async fn revision(ctx: &ToolContext, namespace: &str, name: &str, revision: Option<i64>) -> Result<Release, ToolError> {
+pub async fn revision(
+    ctx: &ToolContext,
+    namespace: &str,
+    name: &str,
+    revision: Option<i64>,
+) -> Result<Release, ToolError> {
     let all = history(ctx, namespace, name).await?;
     match revision {
-        None => all.into_iter().next().ok_or_else(|| ToolError::NotFound(format!("Helm release {name:?} has no revisions"))),
+        None => {
+            all.into_iter().next().ok_or_else(|| ToolError::NotFound(format!("Helm release {name:?} has no revisions")))
+        }
         Some(r) => {
             let known: Vec<i64> = all.iter().map(|x| x.revision).collect();
-            all.into_iter().find(|x| x.revision == r).ok_or_else(|| ToolError::NotFound(format!("revision {r} of Helm release {namespace}/{name} not found; revisions kept: {known:?}")))
+            all.into_iter().find(|x| x.revision == r).ok_or_else(|| {
+                ToolError::NotFound(format!(
+                    "revision {r} of Helm release {namespace}/{name} not found; revisions kept: {known:?}"
+                ))
+            })
         }
     }
 }

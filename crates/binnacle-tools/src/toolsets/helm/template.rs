@@ -60,7 +60,14 @@ impl Tool for Template {
     const ANNOTATIONS: Annotations = Annotations::READ.open_world();
 
     fn validate(i: &TemplateInput) -> Result<(), ToolError> {
-        super::release_install::check_chart_args(&i.release, i.namespace.as_deref(), &i.chart, i.version.as_deref(), i.values.as_deref(), None)
+        super::release_install::check_chart_args(
+            &i.release,
+            i.namespace.as_deref(),
+            &i.chart,
+            i.version.as_deref(),
+            i.values.as_deref(),
+            None,
+        )
     }
 
     async fn run(&self, ctx: &ToolContext, input: TemplateInput) -> Result<Reply<TemplateOutput>, ToolError> {
@@ -74,11 +81,14 @@ impl Tool for Template {
         if let Some(f) = &values {
             flags.push(flag("values", f.path()));
         }
-        let ran = helm.run(&["template"], flags, &[&input.release, &input.chart], 120, &format!("helm template {}", input.chart)).await?;
+        let ran = helm
+            .run(&["template"], flags, &[&input.release, &input.chart], 120, &format!("helm template {}", input.chart))
+            .await?;
         drop(values);
         let resources = storage::manifest_resources(&ran.stdout);
         let manifest = sanitize_text(&redact::manifest(&ran.stdout));
-        let summary = format!("{} renders {} objects for release {} in {ns}.", input.chart, resources.len(), input.release);
+        let summary =
+            format!("{} renders {} objects for release {} in {ns}.", input.chart, resources.len(), input.release);
         Ok(Reply::new(summary, TemplateOutput { resources, manifest, command: ran.command }).untrusted())
     }
 }

@@ -73,7 +73,11 @@ impl Tool for BuildChangesets {
         input.check_target()
     }
 
-    async fn run(&self, ctx: &ToolContext, input: BuildChangesetsInput) -> Result<Reply<BuildChangesetsOutput>, ToolError> {
+    async fn run(
+        &self,
+        ctx: &ToolContext,
+        input: BuildChangesetsInput,
+    ) -> Result<Reply<BuildChangesetsOutput>, ToolError> {
         let j = connect(ctx, &input).await?;
         let what = match input.number {
             Some(n) => format!("build #{n} of job {}", input.job),
@@ -81,9 +85,11 @@ impl Tool for BuildChangesets {
         };
         let items = "kind,items[commitId,msg,author[fullName],timestamp,affectedPaths]";
         let tree = format!("number,changeSets[{items}],changeSet[{items}]");
-        let v = j.get_json(&format!("{}/api/json?tree={tree}", build_url_path(&input.job, input.number)), &what).await?;
+        let v =
+            j.get_json(&format!("{}/api/json?tree={tree}", build_url_path(&input.job, input.number)), &what).await?;
         // Pipelines report `changeSets` (one per checkout), freestyle jobs one `changeSet`.
-        let sets: Vec<&Value> = v.get("changeSets").and_then(Value::as_array).into_iter().flatten().chain(v.get("changeSet")).collect();
+        let sets: Vec<&Value> =
+            v.get("changeSets").and_then(Value::as_array).into_iter().flatten().chain(v.get("changeSet")).collect();
         let commits: Vec<Commit> = sets
             .iter()
             .filter_map(|s| s.get("items").and_then(Value::as_array))
@@ -93,14 +99,27 @@ impl Tool for BuildChangesets {
                 author: c.pointer("/author/fullName").and_then(Value::as_str).map(crate::output::untrusted_text),
                 timestamp: millis_to_rfc3339(c.get("timestamp").and_then(Value::as_i64)),
                 message: text(c, "msg"),
-                paths: c.get("affectedPaths").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).take(20).map(str::to_string).collect(),
+                paths: c
+                    .get("affectedPaths")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .take(20)
+                    .map(str::to_string)
+                    .collect(),
             })
             .collect();
         let number = v.get("number").and_then(Value::as_u64);
         let summary = if commits.is_empty() {
             format!("{what} picked up no new commits.")
         } else {
-            format!("{} #{} picked up {} commits.", input.job, number.map(|n| n.to_string()).unwrap_or_default(), commits.len())
+            format!(
+                "{} #{} picked up {} commits.",
+                input.job,
+                number.map(|n| n.to_string()).unwrap_or_default(),
+                commits.len()
+            )
         };
         Ok(Reply::new(summary, BuildChangesetsOutput { job: input.job, number, commits }).untrusted())
     }

@@ -75,7 +75,12 @@ pub fn build_info(job: &str, v: &Value) -> BuildInfo {
         };
         parameters.insert(name.to_string(), value);
     }
-    let causes = actions.iter().filter_map(|a| a.get("causes").and_then(Value::as_array)).flatten().filter_map(|c| text(c, "shortDescription")).collect();
+    let causes = actions
+        .iter()
+        .filter_map(|a| a.get("causes").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|c| text(c, "shortDescription"))
+        .collect();
     BuildInfo {
         job: job.to_string(),
         number: v.get("number").and_then(Value::as_u64).unwrap_or(0),
@@ -87,14 +92,25 @@ pub fn build_info(job: &str, v: &Value) -> BuildInfo {
         description: text(v, "description"),
         parameters,
         causes,
-        artifacts: v.get("artifacts").and_then(Value::as_array).into_iter().flatten().filter_map(|a| a.get("relativePath").and_then(Value::as_str).map(str::to_string)).collect(),
+        artifacts: v
+            .get("artifacts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("relativePath").and_then(Value::as_str).map(str::to_string))
+            .collect(),
     }
 }
 
 /// One line about a build.
 pub fn describe(b: &BuildInfo) -> String {
     let state = if b.building { "running".to_string() } else { b.result.clone().unwrap_or_else(|| "no result".into()) };
-    format!("{} #{}: {state}{}", b.job, b.number, b.duration_secs.filter(|d| *d > 0.0).map(|d| format!(" in {d:.0} s")).unwrap_or_default())
+    format!(
+        "{} #{}: {state}{}",
+        b.job,
+        b.number,
+        b.duration_secs.filter(|d| *d > 0.0).map(|d| format!(" in {d:.0} s")).unwrap_or_default()
+    )
 }
 
 impl Tool for BuildGet {
@@ -119,7 +135,8 @@ impl Tool for BuildGet {
             None => format!("the last build of job {}", input.job),
         };
         let tree = "number,url,result,building,timestamp,duration,description,actions[_class,parameters[_class,name,value],causes[shortDescription]],artifacts[relativePath]";
-        let v = j.get_json(&format!("{}/api/json?tree={tree}", build_url_path(&input.job, input.number)), &what).await?;
+        let v =
+            j.get_json(&format!("{}/api/json?tree={tree}", build_url_path(&input.job, input.number)), &what).await?;
         let info = build_info(&input.job, &v);
         Ok(Reply::new(format!("{}.", describe(&info)), info).untrusted())
     }

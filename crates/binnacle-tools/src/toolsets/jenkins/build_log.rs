@@ -112,7 +112,11 @@ impl Tool for BuildLog {
         let path = format!("{}/logText/progressiveText?start={start}", build_url_path(&input.job, Some(number)));
         let mut resp = j.get_stream(&path, &format!("the console log of build #{number} of job {}", input.job)).await?;
         let text_size = header_u64(resp.headers(), "X-Text-Size");
-        let more_data = resp.headers().get("X-More-Data").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let more_data = resp
+            .headers()
+            .get("X-More-Data")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let mut buf: Vec<u8> = Vec::new();
         let mut read_total: usize = 0;
         let mut truncated = false;
@@ -132,13 +136,12 @@ impl Tool for BuildLog {
             }
             first = (read_total - buf.len()) as u64;
             // Start at a line boundary when the cut fell inside a line.
-            if first > 0 {
-                if let Some(pos) = buf.iter().position(|b| *b == b'\n') {
-                    if pos + 1 < buf.len() {
-                        buf.drain(..=pos);
-                        first += (pos + 1) as u64;
-                    }
-                }
+            if first > 0
+                && let Some(pos) = buf.iter().position(|b| *b == b'\n')
+                && pos + 1 < buf.len()
+            {
+                buf.drain(..=pos);
+                first += (pos + 1) as u64;
             }
         } else {
             while let Some(chunk) = resp.chunk().await.map_err(|e| j.stream_error(e))? {
@@ -164,8 +167,10 @@ impl Tool for BuildLog {
         };
         let text = untrusted_text(&String::from_utf8_lossy(&buf));
         let lines = text.lines().count();
-        let out = BuildLogOutput { job: input.job.clone(), number, start: first, next_start, more_data, truncated, text };
-        let mut summary = format!("{lines} lines of the console log of {} #{number} (bytes {first}..{next_start}).", input.job);
+        let out =
+            BuildLogOutput { job: input.job.clone(), number, start: first, next_start, more_data, truncated, text };
+        let mut summary =
+            format!("{lines} lines of the console log of {} #{number} (bytes {first}..{next_start}).", input.job);
         if more_data {
             summary.push_str(" The build is still running: call again with start=nextStart for more.");
         } else if truncated {

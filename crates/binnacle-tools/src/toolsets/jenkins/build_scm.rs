@@ -76,16 +76,31 @@ impl Tool for BuildScm {
             None => format!("the last build of job {}", input.job),
         };
         let tree = "number,actions[_class,lastBuiltRevision[SHA1,branch[name,SHA1]],remoteUrls,scmName]";
-        let v = j.get_json(&format!("{}/api/json?tree={tree}", build_url_path(&input.job, input.number)), &what).await?;
+        let v =
+            j.get_json(&format!("{}/api/json?tree={tree}", build_url_path(&input.job, input.number)), &what).await?;
         let mut checkouts: Vec<Checkout> = Vec::new();
         for a in v.get("actions").and_then(Value::as_array).into_iter().flatten() {
             if a.get("lastBuiltRevision").is_none() && a.get("remoteUrls").is_none() {
                 continue;
             }
             let c = Checkout {
-                repositories: a.get("remoteUrls").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(redact_credentials).collect(),
+                repositories: a
+                    .get("remoteUrls")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(redact_credentials)
+                    .collect(),
                 revision: a.pointer("/lastBuiltRevision/SHA1").and_then(Value::as_str).map(str::to_string),
-                branches: a.pointer("/lastBuiltRevision/branch").and_then(Value::as_array).into_iter().flatten().filter_map(|b| b.get("name").and_then(Value::as_str)).map(str::to_string).collect(),
+                branches: a
+                    .pointer("/lastBuiltRevision/branch")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|b| b.get("name").and_then(Value::as_str))
+                    .map(str::to_string)
+                    .collect(),
             };
             if !checkouts.iter().any(|x| x.revision == c.revision && x.repositories == c.repositories) {
                 checkouts.push(c);
@@ -100,7 +115,11 @@ impl Tool for BuildScm {
                 number.map(|n| n.to_string()).unwrap_or_default(),
                 c.revision.as_deref().unwrap_or("an unknown revision"),
                 c.repositories.join(", "),
-                if checkouts.len() > 1 { format!(" and {} more checkouts", checkouts.len() - 1) } else { String::new() }
+                if checkouts.len() > 1 {
+                    format!(" and {} more checkouts", checkouts.len() - 1)
+                } else {
+                    String::new()
+                }
             ),
         };
         Ok(Reply::new(summary, BuildScmOutput { job: input.job, number, checkouts }))

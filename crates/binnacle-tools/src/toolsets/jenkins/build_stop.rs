@@ -35,7 +35,8 @@ impl Tool for BuildStop {
     type Output = BuildInfo;
     const NAME: &'static str = "jenkins_build_stop";
     const TITLE: &'static str = "Jenkins: stop a build";
-    const DESCRIPTION: &'static str = "Abort a running Jenkins build (its result becomes ABORTED). Stopping a finished build changes nothing.";
+    const DESCRIPTION: &'static str =
+        "Abort a running Jenkins build (its result becomes ABORTED). Stopping a finished build changes nothing.";
     const TOOLSET: Toolset = Toolset::Jenkins;
     const TAGS: &'static [&'static str] = &["jenkins", "write", "builds"];
     const ANNOTATIONS: Annotations = Annotations::DESTRUCTIVE.open_world();

@@ -92,10 +92,14 @@ impl Tool for BuildTrigger {
             }
             for (name, value) in params {
                 if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-                    return Err(ToolError::invalid(format!("parameter name {name:?} is not valid: 1 to 200 characters, no control characters")));
+                    return Err(ToolError::invalid(format!(
+                        "parameter name {name:?} is not valid: 1 to 200 characters, no control characters"
+                    )));
                 }
                 let Some(text) = form_value(value) else {
-                    return Err(ToolError::invalid(format!("parameter {name:?} must be a string, number or boolean, not {value}")));
+                    return Err(ToolError::invalid(format!(
+                        "parameter {name:?} must be a string, number or boolean, not {value}"
+                    )));
                 };
                 if text.len() > 64 * 1024 {
                     return Err(ToolError::invalid(format!("parameter {name:?} is longer than 64 KiB")));
@@ -114,17 +118,27 @@ impl Tool for BuildTrigger {
         let what = format!("job {}", input.job);
         let answer = match &input.parameters {
             Some(params) => {
-                let form: Vec<(String, String)> = params.iter().filter_map(|(k, v)| form_value(v).map(|t| (k.clone(), t))).collect();
+                let form: Vec<(String, String)> =
+                    params.iter().filter_map(|(k, v)| form_value(v).map(|t| (k.clone(), t))).collect();
                 j.post_form(&format!("{job_path}/buildWithParameters"), &form, &what).await?
             }
             None => j.post_form(&format!("{job_path}/build"), &[], &what).await?,
         };
         let queue_url = answer.headers.get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let id = queue_url.as_deref().and_then(queue_id);
-        let mut out = BuildTriggerOutput { job: input.job.clone(), queue_id: id, queue_url, build_number: None, build_url: None, why: None };
+        let mut out = BuildTriggerOutput {
+            job: input.job.clone(),
+            queue_id: id,
+            queue_url,
+            build_number: None,
+            build_url: None,
+            why: None,
+        };
         if input.wait_for_build {
             let Some(id) = id else {
-                return Err(ToolError::Unavailable(format!("Jenkins queued {what} but did not say where (no queue item Location); check jenkins_builds_last")));
+                return Err(ToolError::Unavailable(format!(
+                    "Jenkins queued {what} but did not say where (no queue item Location); check jenkins_builds_last"
+                )));
             };
             let limit = Duration::from_secs(input.wait_seconds.unwrap_or(30));
             let deadline = tokio::time::Instant::now() + limit;
@@ -133,7 +147,9 @@ impl Tool for BuildTrigger {
                 // Poll the queue item on the configured Jenkins, never on the host a Location names.
                 let item = j.get_json(&format!("/queue/item/{id}/api/json"), &format!("queue item {id}")).await?;
                 if item.get("cancelled").and_then(Value::as_bool) == Some(true) {
-                    return Err(ToolError::Conflict(format!("Jenkins cancelled queue item {id} of {what} before it started")));
+                    return Err(ToolError::Conflict(format!(
+                        "Jenkins cancelled queue item {id} of {what} before it started"
+                    )));
                 }
                 if let Some(n) = item.pointer("/executable/number").and_then(Value::as_u64) {
                     out.build_number = Some(n);
@@ -145,14 +161,26 @@ impl Tool for BuildTrigger {
                 if tokio::time::Instant::now() >= deadline {
                     break;
                 }
-                ctx.progress(started.elapsed().as_secs_f64(), Some(limit.as_secs_f64()), format!("waiting for queue item {id} to start"));
+                ctx.progress(
+                    started.elapsed().as_secs_f64(),
+                    Some(limit.as_secs_f64()),
+                    format!("waiting for queue item {id} to start"),
+                );
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
         let summary = match (out.build_number, &out.why) {
             (Some(n), _) => format!("Started {} #{n}.", input.job),
-            (None, Some(why)) if input.wait_for_build => format!("Queued {} (queue item {}); still waiting after the time limit: {why}", input.job, id.map(|i| i.to_string()).unwrap_or_default()),
-            _ => format!("Queued {} as queue item {}; call again with waitForBuild or check jenkins_builds_last for the build.", input.job, id.map(|i| i.to_string()).unwrap_or_else(|| "?".into())),
+            (None, Some(why)) if input.wait_for_build => format!(
+                "Queued {} (queue item {}); still waiting after the time limit: {why}",
+                input.job,
+                id.map(|i| i.to_string()).unwrap_or_default()
+            ),
+            _ => format!(
+                "Queued {} as queue item {}; call again with waitForBuild or check jenkins_builds_last for the build.",
+                input.job,
+                id.map(|i| i.to_string()).unwrap_or_else(|| "?".into())
+            ),
         };
         Ok(Reply::new(summary, out))
     }

@@ -73,8 +73,18 @@ impl Tool for BuildUpdate {
         let j = connect(ctx, &input).await?;
         let build = build_url_path(&input.job, Some(input.number));
         let what = format!("build #{} of job {}", input.number, input.job);
-        j.post_form(&format!("{build}/submitDescription"), &[("description".to_string(), input.description.clone())], &what).await?;
-        let out = BuildUpdateOutput { job: input.job.clone(), number: input.number, description: input.description, url: format!("{}/", j.url(&build)) };
+        j.post_form(
+            &format!("{build}/submitDescription"),
+            &[("description".to_string(), input.description.clone())],
+            &what,
+        )
+        .await?;
+        let out = BuildUpdateOutput {
+            job: input.job.clone(),
+            number: input.number,
+            description: input.description,
+            url: format!("{}/", j.url(&build)),
+        };
         Ok(Reply::new(format!("Set the description of {} #{}.", out.job, out.number), out))
     }
 }

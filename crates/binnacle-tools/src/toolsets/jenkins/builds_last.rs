@@ -63,16 +63,32 @@ impl Tool for BuildsLast {
     async fn run(&self, ctx: &ToolContext, input: BuildsLastInput) -> Result<Reply<BuildsLastOutput>, ToolError> {
         let j = connect(ctx, &input).await?;
         let count = input.count.unwrap_or(10) as usize;
-        let tree = format!("builds[number,url,result,building,timestamp,duration,description,actions[_class,parameters[_class,name,value]]]{{0,{count}}}");
-        let v = j.get_json(&format!("{}/api/json?tree={tree}", job_url_path(&input.job)), &format!("job {}", input.job)).await?;
-        let mut builds: Vec<BuildInfo> = v.get("builds").and_then(Value::as_array).into_iter().flatten().map(|b| build_info(&input.job, b)).collect();
-        builds.sort_by(|a, b| b.number.cmp(&a.number));
+        let tree = format!(
+            "builds[number,url,result,building,timestamp,duration,description,actions[_class,parameters[_class,name,value]]]{{0,{count}}}"
+        );
+        let v = j
+            .get_json(&format!("{}/api/json?tree={tree}", job_url_path(&input.job)), &format!("job {}", input.job))
+            .await?;
+        let mut builds: Vec<BuildInfo> = v
+            .get("builds")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|b| build_info(&input.job, b))
+            .collect();
+        builds.sort_by_key(|b| std::cmp::Reverse(b.number));
         builds.truncate(count);
         let summary = if builds.is_empty() {
             format!("Job {} has no builds.", input.job)
         } else {
             let failed = builds.iter().filter(|b| matches!(b.result.as_deref(), Some("FAILURE" | "UNSTABLE"))).count();
-            let line: Vec<String> = builds.iter().take(10).map(|b| format!("#{} {}", b.number, if b.building { "running" } else { b.result.as_deref().unwrap_or("?") })).collect();
+            let line: Vec<String> = builds
+                .iter()
+                .take(10)
+                .map(|b| {
+                    format!("#{} {}", b.number, if b.building { "running" } else { b.result.as_deref().unwrap_or("?") })
+                })
+                .collect();
             format!("Last {} builds of {} ({failed} failed or unstable): {}.", builds.len(), input.job, line.join(", "))
         };
         Ok(Reply::new(summary, BuildsLastOutput { job: input.job, builds }).untrusted())

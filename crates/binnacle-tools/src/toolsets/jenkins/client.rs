@@ -25,7 +25,11 @@ pub const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
 
 /// Checks a Jenkins base URL: `http` or `https`, a host, no user info, query or fragment.
 pub fn check_url(raw: &str) -> Result<url::Url, ToolError> {
-    let bad = |why: &str| ToolError::invalid(format!("Jenkins URL {raw:?} is not valid: {why} (e.g. https://jenkins.example.com or https://ci.example.com/jenkins)"));
+    let bad = |why: &str| {
+        ToolError::invalid(format!(
+            "Jenkins URL {raw:?} is not valid: {why} (e.g. https://jenkins.example.com or https://ci.example.com/jenkins)"
+        ))
+    };
     if raw.len() > 2048 || raw.chars().any(char::is_control) {
         return Err(bad("too long or contains control characters"));
     }
@@ -165,11 +169,18 @@ async fn read_credentials(ctx: &ToolContext, ns: &str, name: &str) -> Result<(St
         })?;
     let data = secret.data.unwrap_or_default();
     let key = |k: &str| -> Result<String, ToolError> {
-        let bytes = data.get(k).map(|b| b.0.clone()).ok_or_else(|| ToolError::invalid(format!("the Secret {ns}/{name} has no `{k}` key; a Jenkins credentials Secret needs `username` and `api-token`")))?;
-        let text = String::from_utf8(bytes).map_err(|_| ToolError::invalid(format!("the `{k}` key of Secret {ns}/{name} is not UTF-8 text")))?;
+        let bytes = data.get(k).map(|b| b.0.clone()).ok_or_else(|| {
+            ToolError::invalid(format!(
+                "the Secret {ns}/{name} has no `{k}` key; a Jenkins credentials Secret needs `username` and `api-token`"
+            ))
+        })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ToolError::invalid(format!("the `{k}` key of Secret {ns}/{name} is not UTF-8 text")))?;
         let text = text.trim().to_string();
         if text.is_empty() || text.chars().any(char::is_control) {
-            return Err(ToolError::invalid(format!("the `{k}` key of Secret {ns}/{name} is empty or holds control characters")));
+            return Err(ToolError::invalid(format!(
+                "the `{k}` key of Secret {ns}/{name} is empty or holds control characters"
+            )));
         }
         Ok(text)
     };
@@ -200,7 +211,10 @@ impl Jenkins {
             ToolError::Timeout(HTTP_TIMEOUT.as_secs())
         } else {
             // reqwest's message names the URL, which never carries credentials (checked above).
-            ToolError::Unavailable(format!("cannot reach Jenkins at {}: {e}; check the URL and that Jenkins is up", self.base))
+            ToolError::Unavailable(format!(
+                "cannot reach Jenkins at {}: {e}; check the URL and that Jenkins is up",
+                self.base
+            ))
         }
     }
 
@@ -217,13 +231,22 @@ impl Jenkins {
                 "Jenkins at {} refused {creds} (401) for {what}: check that the Secret's `username` is a Jenkins user and `api-token` is a current API token of that user (Jenkins → your user → Security → API Token)",
                 self.base
             )),
-            403 if snippet.to_ascii_lowercase().contains("crumb") => ToolError::Forbidden(format!("Jenkins at {} rejected the CSRF crumb for {what} (403): {snippet}", self.base)),
+            403 if snippet.to_ascii_lowercase().contains("crumb") => ToolError::Forbidden(format!(
+                "Jenkins at {} rejected the CSRF crumb for {what} (403): {snippet}",
+                self.base
+            )),
             403 => ToolError::Forbidden(format!(
                 "Jenkins at {} answered 403 for {what}: the user from {creds} lacks the permission, or the api-token is wrong",
                 self.base
             )),
-            404 => ToolError::NotFound(format!("{what} not found on Jenkins at {}: check the job path (folders separated by '/') and the build number", self.base)),
-            400 | 405 | 409 | 422 => ToolError::InvalidArguments(format!("Jenkins at {} rejected the request for {what} ({status}): {snippet}", self.base)),
+            404 => ToolError::NotFound(format!(
+                "{what} not found on Jenkins at {}: check the job path (folders separated by '/') and the build number",
+                self.base
+            )),
+            400 | 405 | 409 | 422 => ToolError::InvalidArguments(format!(
+                "Jenkins at {} rejected the request for {what} ({status}): {snippet}",
+                self.base
+            )),
             _ => ToolError::Unavailable(format!("Jenkins at {} answered {status} for {what}: {snippet}", self.base)),
         }
     }
@@ -265,9 +288,17 @@ impl Jenkins {
     pub async fn get_json(&self, path: &str, what: What<'_>) -> Result<Value, ToolError> {
         let answer = self.get_ok(path, what, MAX_JSON_BYTES).await?;
         if answer.truncated {
-            return Err(ToolError::Unavailable(format!("Jenkins' answer for {what} is larger than {} MiB", MAX_JSON_BYTES / (1024 * 1024))));
+            return Err(ToolError::Unavailable(format!(
+                "Jenkins' answer for {what} is larger than {} MiB",
+                MAX_JSON_BYTES / (1024 * 1024)
+            )));
         }
-        serde_json::from_slice(&answer.body).map_err(|e| ToolError::Unavailable(format!("Jenkins at {} did not answer JSON for {what}: {e}; is the URL a Jenkins?", self.base)))
+        serde_json::from_slice(&answer.body).map_err(|e| {
+            ToolError::Unavailable(format!(
+                "Jenkins at {} did not answer JSON for {what}: {e}; is the URL a Jenkins?",
+                self.base
+            ))
+        })
     }
 
     /// GETs a streaming response (console logs).
@@ -296,9 +327,14 @@ impl Jenkins {
         if !answer.status.is_success() {
             return Err(self.status_error(answer.status, "the CSRF crumb issuer", &answer.body));
         }
-        let v: Value = serde_json::from_slice(&answer.body).map_err(|e| ToolError::Unavailable(format!("Jenkins' crumb issuer did not answer JSON: {e}")))?;
+        let v: Value = serde_json::from_slice(&answer.body)
+            .map_err(|e| ToolError::Unavailable(format!("Jenkins' crumb issuer did not answer JSON: {e}")))?;
         let field = v.get("crumbRequestField").and_then(Value::as_str).unwrap_or("Jenkins-Crumb").to_string();
-        let crumb = v.get("crumb").and_then(Value::as_str).ok_or_else(|| ToolError::Unavailable("Jenkins' crumb issuer answered without a crumb".into()))?.to_string();
+        let crumb = v
+            .get("crumb")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ToolError::Unavailable("Jenkins' crumb issuer answered without a crumb".into()))?
+            .to_string();
         // The crumb is bound to the web session: send its cookies back.
         let cookies: Vec<String> = answer
             .headers
@@ -317,14 +353,16 @@ impl Jenkins {
     pub async fn post_form(&self, path: &str, form: &[(String, String)], what: What<'_>) -> Result<Answer, ToolError> {
         let crumb = self.crumb().await?;
         let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form.iter()).finish();
-        let mut req = self.request(Method::POST, path)?.header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(body);
+        let mut req = self
+            .request(Method::POST, path)?
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
         if let Some((field, value, cookie)) = crumb {
-            let header_value = HeaderValue::from_str(&value).map_err(|_| ToolError::Unavailable("Jenkins' crumb is not a valid header value".into()))?;
+            let header_value = HeaderValue::from_str(&value)
+                .map_err(|_| ToolError::Unavailable("Jenkins' crumb is not a valid header value".into()))?;
             req = req.header(field.as_str(), header_value);
-            if let Some(c) = cookie {
-                if let Ok(hv) = HeaderValue::from_str(&c) {
-                    req = req.header(reqwest::header::COOKIE, hv);
-                }
+            if let Some(hv) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                req = req.header(reqwest::header::COOKIE, hv);
             }
         }
         let resp = req.send().await.map_err(|e| self.transport_error(e))?;
@@ -344,7 +382,10 @@ pub fn millis_to_rfc3339(ms: Option<i64>) -> Option<String> {
 
 /// Jenkins' `_class` without its package (`hudson.model.FreeStyleProject` → `FreeStyleProject`).
 pub fn short_class(v: &Value) -> String {
-    v.get("_class").and_then(Value::as_str).map(|c| c.rsplit(['.', '$']).next().unwrap_or(c).to_string()).unwrap_or_default()
+    v.get("_class")
+        .and_then(Value::as_str)
+        .map(|c| c.rsplit(['.', '$']).next().unwrap_or(c).to_string())
+        .unwrap_or_default()
 }
 
 /// The kind of a job from its class: `folder`, `pipeline`, `multibranch`, `freestyle` or `other`.

@@ -99,7 +99,9 @@ impl Tool for JobGet {
     async fn run(&self, ctx: &ToolContext, input: JobGetInput) -> Result<Reply<JobGetOutput>, ToolError> {
         let j = connect(ctx, &input).await?;
         let tree = "name,_class,url,description,buildable,color,inQueue,nextBuildNumber,healthReport[description,score],lastBuild[number],lastSuccessfulBuild[number],lastFailedBuild[number],property[parameterDefinitions[name]],actions[parameterDefinitions[name]],jobs[name]";
-        let v = j.get_json(&format!("{}/api/json?tree={tree}", job_url_path(&input.job)), &format!("job {}", input.job)).await?;
+        let v = j
+            .get_json(&format!("{}/api/json?tree={tree}", job_url_path(&input.job)), &format!("job {}", input.job))
+            .await?;
         let (status, building) = match v.get("color").and_then(Value::as_str) {
             Some(c) => {
                 let (s, b) = color_status(c);
@@ -109,7 +111,11 @@ impl Tool for JobGet {
         };
         let out = JobGetOutput {
             job: input.job.clone(),
-            url: v.get("url").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| j.url(&job_url_path(&input.job))),
+            url: v
+                .get("url")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| j.url(&job_url_path(&input.job))),
             kind: job_kind(v.get("_class").and_then(Value::as_str).unwrap_or_default()).to_string(),
             description: text(&v, "description"),
             status,
@@ -117,12 +123,27 @@ impl Tool for JobGet {
             buildable: v.get("buildable").and_then(Value::as_bool),
             in_queue: v.get("inQueue").and_then(Value::as_bool),
             next_build_number: v.get("nextBuildNumber").and_then(Value::as_u64),
-            health: v.get("healthReport").and_then(Value::as_array).into_iter().flatten().filter_map(|h| text(h, "description")).collect(),
+            health: v
+                .get("healthReport")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|h| text(h, "description"))
+                .collect(),
             last_build: number(&v, "lastBuild"),
             last_successful_build: number(&v, "lastSuccessfulBuild"),
             last_failed_build: number(&v, "lastFailedBuild"),
-            parameters: parameter_definitions(&v).iter().filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_string)).collect(),
-            jobs: v.get("jobs").and_then(Value::as_array).into_iter().flatten().filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string)).collect(),
+            parameters: parameter_definitions(&v)
+                .iter()
+                .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_string))
+                .collect(),
+            jobs: v
+                .get("jobs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+                .collect(),
         };
         let summary = format!(
             "Jenkins {} {}: {}{}; last build {}.",

@@ -59,7 +59,8 @@ pub struct JobParameters;
 
 /// `StringParameterDefinition` → `string`.
 fn kind_of(def: &Value) -> String {
-    let raw = def.get("type").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| super::client::short_class(def));
+    let raw =
+        def.get("type").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| super::client::short_class(def));
     let k = raw.trim_end_matches("ParameterDefinition");
     if k.is_empty() { raw } else { k.to_ascii_lowercase() }
 }
@@ -82,7 +83,10 @@ impl Tool for JobParameters {
     async fn run(&self, ctx: &ToolContext, input: JobParametersInput) -> Result<Reply<JobParametersOutput>, ToolError> {
         let j = connect(ctx, &input).await?;
         let fields = "name,type,_class,description,defaultParameterValue[value],choices";
-        let path = format!("{}/api/json?tree=property[parameterDefinitions[{fields}]],actions[parameterDefinitions[{fields}]]", job_url_path(&input.job));
+        let path = format!(
+            "{}/api/json?tree=property[parameterDefinitions[{fields}]],actions[parameterDefinitions[{fields}]]",
+            job_url_path(&input.job)
+        );
         let v = j.get_json(&path, &format!("job {}", input.job)).await?;
         let mut parameters: Vec<Parameter> = Vec::new();
         for def in parameter_definitions(&v) {
@@ -91,7 +95,11 @@ impl Tool for JobParameters {
                 continue;
             }
             let kind = kind_of(&def);
-            let default = if kind.contains("password") { None } else { def.pointer("/defaultParameterValue/value").cloned().filter(|d| !d.is_null()) };
+            let default = if kind.contains("password") {
+                None
+            } else {
+                def.pointer("/defaultParameterValue/value").cloned().filter(|d| !d.is_null())
+            };
             let default = default.map(|d| match d {
                 Value::String(s) => Value::String(crate::output::untrusted_text(&s)),
                 other => other,
@@ -100,14 +108,26 @@ impl Tool for JobParameters {
                 name: name.to_string(),
                 kind,
                 default,
-                choices: def.get("choices").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect(),
+                choices: def
+                    .get("choices")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
                 description: text(&def, "description"),
             });
         }
         let summary = if parameters.is_empty() {
             format!("Job {} takes no parameters: trigger it without `parameters`.", input.job)
         } else {
-            format!("Job {} takes {} parameters: {}.", input.job, parameters.len(), parameters.iter().map(|p| format!("{} ({})", p.name, p.kind)).collect::<Vec<_>>().join(", "))
+            format!(
+                "Job {} takes {} parameters: {}.",
+                input.job,
+                parameters.len(),
+                parameters.iter().map(|p| format!("{} ({})", p.name, p.kind)).collect::<Vec<_>>().join(", ")
+            )
         };
         Ok(Reply::new(summary, JobParametersOutput { job: input.job, parameters }).untrusted())
     }

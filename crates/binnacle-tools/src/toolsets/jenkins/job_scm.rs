@@ -54,7 +54,14 @@ fn unescape(s: &str) -> String {
 
 fn tags(xml: &str, tag: &str) -> Vec<String> {
     let re = Regex::new(&format!(r"<{tag}>\s*([^<]*?)\s*</{tag}>")).ok();
-    let mut out: Vec<String> = re.map(|re| re.captures_iter(xml).filter_map(|c| c.get(1).map(|m| unescape(m.as_str()))).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+    let mut out: Vec<String> = re
+        .map(|re| {
+            re.captures_iter(xml)
+                .filter_map(|c| c.get(1).map(|m| unescape(m.as_str())))
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
     out.dedup();
     out
 }
@@ -64,12 +71,20 @@ pub fn parse_config(job: &str, xml: &str) -> JobScmOutput {
     static CLASS: OnceLock<Option<Regex>> = OnceLock::new();
     static BRANCH: OnceLock<Option<Regex>> = OnceLock::new();
     let class_re = CLASS.get_or_init(|| Regex::new(r#"<(?:scm|source|definition)\s+class="([^"]+)""#).ok());
-    let branch_re = BRANCH.get_or_init(|| Regex::new(r"(?s)<hudson\.plugins\.git\.BranchSpec>\s*<name>([^<]*)</name>").ok());
-    let mut scm_classes: Vec<String> = class_re.as_ref().map(|re| re.captures_iter(xml).filter_map(|c| c.get(1).map(|m| m.as_str().to_string())).collect()).unwrap_or_default();
+    let branch_re =
+        BRANCH.get_or_init(|| Regex::new(r"(?s)<hudson\.plugins\.git\.BranchSpec>\s*<name>([^<]*)</name>").ok());
+    let mut scm_classes: Vec<String> = class_re
+        .as_ref()
+        .map(|re| re.captures_iter(xml).filter_map(|c| c.get(1).map(|m| m.as_str().to_string())).collect())
+        .unwrap_or_default();
     scm_classes.dedup();
-    let mut repositories: Vec<String> = tags(xml, "url").into_iter().chain(tags(xml, "remote")).map(|u| redact_credentials(&u)).collect();
+    let mut repositories: Vec<String> =
+        tags(xml, "url").into_iter().chain(tags(xml, "remote")).map(|u| redact_credentials(&u)).collect();
     repositories.dedup();
-    let branches: Vec<String> = branch_re.as_ref().map(|re| re.captures_iter(xml).filter_map(|c| c.get(1).map(|m| unescape(m.as_str().trim()))).collect()).unwrap_or_default();
+    let branches: Vec<String> = branch_re
+        .as_ref()
+        .map(|re| re.captures_iter(xml).filter_map(|c| c.get(1).map(|m| unescape(m.as_str().trim()))).collect())
+        .unwrap_or_default();
     JobScmOutput {
         job: job.to_string(),
         scm_classes,
@@ -97,7 +112,13 @@ impl Tool for JobScm {
 
     async fn run(&self, ctx: &ToolContext, input: JobScmInput) -> Result<Reply<JobScmOutput>, ToolError> {
         let j = connect(ctx, &input).await?;
-        let answer = j.get_ok(&format!("{}/config.xml", job_url_path(&input.job)), &format!("the configuration of job {}", input.job), 2 * 1024 * 1024).await?;
+        let answer = j
+            .get_ok(
+                &format!("{}/config.xml", job_url_path(&input.job)),
+                &format!("the configuration of job {}", input.job),
+                2 * 1024 * 1024,
+            )
+            .await?;
         let xml = String::from_utf8_lossy(&answer.body);
         let out = parse_config(&input.job, &xml);
         let summary = if out.repositories.is_empty() {
@@ -126,7 +147,11 @@ mod tests {
         assert_eq!(out.branches, vec!["*/main"]);
         assert_eq!(out.script_path.as_deref(), Some("ci/Jenkinsfile"));
         assert_eq!(out.credentials_ids, vec!["git"]);
-        assert!(out.repositories[0].contains("git.example") && !out.repositories[0].contains("hunter2"), "{:?}", out.repositories);
+        assert!(
+            out.repositories[0].contains("git.example") && !out.repositories[0].contains("hunter2"),
+            "{:?}",
+            out.repositories
+        );
         assert_eq!(out.scm_classes.len(), 2);
     }
 }

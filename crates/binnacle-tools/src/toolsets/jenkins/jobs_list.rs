@@ -129,11 +129,17 @@ impl Tool for JobsList {
             input.folder.as_deref().map(|f| format!(" under {f}")).unwrap_or_default()
         );
         if jobs.is_empty() {
-            summary = format!("No jobs on {}{}.", j.base(), input.folder.as_deref().map(|f| format!(" under {f}")).unwrap_or_default());
+            summary = format!(
+                "No jobs on {}{}.",
+                j.base(),
+                input.folder.as_deref().map(|f| format!(" under {f}")).unwrap_or_default()
+            );
         }
         let mut reply = Reply::new(summary, JobsListOutput { jenkins: j.base().to_string(), jobs });
         if skipped > 0 {
-            reply = reply.omitted(format!("{skipped} more folders were not read (at most {MAX_FOLDERS} per call): list them with `folder`"));
+            reply = reply.omitted(format!(
+                "{skipped} more folders were not read (at most {MAX_FOLDERS} per call): list them with `folder`"
+            ));
         }
         Ok(reply)
     }

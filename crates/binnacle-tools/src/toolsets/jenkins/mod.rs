@@ -69,6 +69,9 @@ macro_rules! jenkins_target {
 pub(crate) use jenkins_target;
 
 /// Connects with a call's target arguments.
-pub(crate) async fn connect<T: Target>(ctx: &crate::ToolContext, input: &T) -> Result<client::Jenkins, crate::ToolError> {
+pub(crate) async fn connect<T: Target>(
+    ctx: &crate::ToolContext,
+    input: &T,
+) -> Result<client::Jenkins, crate::ToolError> {
     client::connect(ctx, input.url(), input.secret()).await
 }

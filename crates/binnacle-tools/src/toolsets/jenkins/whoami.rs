@@ -72,11 +72,17 @@ impl Tool for Whoami {
                     jenkins: j.base().to_string(),
                     user: v.get("name").and_then(Value::as_str).unwrap_or("anonymous").to_string(),
                     full_name: None,
-                    authenticated: v.get("authenticated").and_then(Value::as_bool).unwrap_or(false) && v.get("anonymous").and_then(Value::as_bool) != Some(true),
+                    authenticated: v.get("authenticated").and_then(Value::as_bool).unwrap_or(false)
+                        && v.get("anonymous").and_then(Value::as_bool) != Some(true),
                 }
             }
         };
-        let summary = format!("Jenkins {} knows these credentials as {}{}.", out.jenkins, out.user, if out.authenticated { "" } else { " (anonymous)" });
+        let summary = format!(
+            "Jenkins {} knows these credentials as {}{}.",
+            out.jenkins,
+            out.user,
+            if out.authenticated { "" } else { " (anonymous)" }
+        );
         Ok(Reply::new(summary, out))
     }
 }

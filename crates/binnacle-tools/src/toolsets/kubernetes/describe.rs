@@ -305,7 +305,7 @@ impl Describer<'_> {
             let st = table::pod_status(p);
             *by_status.entry(st.clone()).or_default() += 1;
             let ready = table::pod_ready(p);
-            let healthy = (st == "Running" && ready.split_once('/').is_some_and(|(a, b)| a == b)) || st == "Completed";
+            let healthy = ((st == "Running" && ready.split_once('/').is_some_and(|(a, b)| a == b)) || st == "Completed") && first_container_problem(p, self.now).is_none();
             if healthy { fine.push(p) } else { troubled.push(p) }
             self.children.push(("Pod".into(), s(p, "/metadata/name").into(), s(p, "/metadata/uid").into()));
         }

@@ -287,7 +287,7 @@ impl Tool for PodExec {
         let ap = AttachParams { container: Some(container.clone()), stdin: false, stdout: true, stderr: true, tty: false, ..Default::default() };
         let work = async {
             let mut proc = api.exec(&input.name, input.command.clone(), &ap).await.map_err(|e| match e {
-                kube::Error::Api(_) => ToolError::from(e),
+                kube::Error::Api(st) if !st.message.to_ascii_lowercase().contains("upgrade") => ToolError::from(kube::Error::Api(st)),
                 other => ToolError::Unavailable(format!("exec needs a WebSocket connection to the API server, which failed: {other}")),
             })?;
             let status_fut = proc.take_status();

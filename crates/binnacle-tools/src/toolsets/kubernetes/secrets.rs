@@ -66,7 +66,11 @@ impl Tool for SecretReveal {
         let client = ctx.kube().await?;
         let secret = Raw::new(&client, &kinds::secrets(), Some(&input.namespace)).get(&input.name).await?;
         let data = secret.get("data").and_then(Value::as_object);
-        let available: Vec<&String> = data.map(|d| d.keys().collect()).unwrap_or_default();
+        // Stored Secrets keep everything in `data`; `stringData` is read too, for servers that keep it.
+        let string_data = secret.get("stringData").and_then(Value::as_object);
+        let mut available: Vec<&String> = data.map(|d| d.keys().collect()).unwrap_or_default();
+        available.extend(string_data.map(|d| d.keys().collect::<Vec<_>>()).unwrap_or_default());
+        available.sort();
         let mut values = BTreeMap::new();
         let mut missing = Vec::new();
         for key in &input.keys {
@@ -81,7 +85,12 @@ impl Tool for SecretReveal {
                     };
                     values.insert(key.clone(), text);
                 }
-                None => missing.push(key.clone()),
+                None => match string_data.and_then(|d| d.get(key)).and_then(Value::as_str) {
+                    Some(text) => {
+                        values.insert(key.clone(), text.to_string());
+                    }
+                    None => missing.push(key.clone()),
+                },
             }
         }
         let secret_ref = format!("{}/{}", input.namespace, input.name);

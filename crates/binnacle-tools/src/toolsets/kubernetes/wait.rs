@@ -109,7 +109,9 @@ fn check(goal: &Goal, obj: Option<&Value>) -> (bool, String) {
         (Goal::Path { path, value }, Some(o)) => {
             let values: Vec<String> = JsonPath::parse(path).map(|p| p.find(o).into_iter().map(value_text).collect()).unwrap_or_default();
             let met = values.iter().any(|v| v == value);
-            (met, if values.is_empty() { format!("{path} has no value") } else { untrusted_text(&format!("{path} = {}", values.join(", "))) })
+            // A Secret's values are compared but never shown.
+            let shown = if s(o, "/kind") == "Secret" { values.iter().map(|v| format!("<redacted: {} bytes>", v.len())).collect() } else { values };
+            (met, if shown.is_empty() { format!("{path} has no value") } else { untrusted_text(&format!("{path} = {}", shown.join(", "))) })
         }
     }
 }
@@ -170,7 +172,7 @@ impl Tool for ResourceWait {
                     watcher::Error::InitialListFailed(k) | watcher::Error::WatchStartFailed(k) | watcher::Error::WatchFailed(k) => ToolError::from(k),
                     other => ToolError::Unavailable(format!("watching {object} failed: {other}")),
                 })?;
-                let to_value = |o: DynamicObject| serde_json::to_value(o).unwrap_or(Value::Null);
+                let to_value = |o: DynamicObject| common::with_type(serde_json::to_value(o).unwrap_or(Value::Null), &info);
                 match event {
                     watcher::Event::Init => {
                         current = None;

@@ -187,7 +187,7 @@ impl Tool for WorkloadScale {
 
     async fn run(&self, ctx: &ToolContext, input: ScaleInput) -> Result<Reply<ScaleOutput>, ToolError> {
         let (client, info) = self.0.resolve(ctx, input.kind.as_deref().unwrap_or("deployments.apps"), None).await?;
-        if !info.subresources.is_empty() && !info.has_subresource("scale") {
+        if !info.has_subresource("scale") {
             return Err(ToolError::invalid(format!("{} has no scale subresource, so it cannot be scaled", info.qualified())));
         }
         let ns = common::namespace_for(&client, &info, input.namespace.as_deref());

@@ -162,11 +162,16 @@ fn sync(ctx: &Ctx<'_>, ro: &Arc<Value>, replicasets: &[Arc<Value>], pods: &[Arc<
     status::write(ctx, &view, plan);
 }
 
-/// The pod template hash of a template (without any hash label).
+/// The pod template hash of a template (without any hash label). The template is defaulted first: a
+/// Rollout's own template is not defaulted (it is a custom resource) while its ReplicaSets' templates are,
+/// so an undo that copies a ReplicaSet's template back must hash the same as the original.
 fn pod_hash(template: &Value) -> String {
     let mut identity = template_identity(template);
     if let Some(labels) = identity.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
         labels.remove(HASH_LABEL);
+    }
+    if let Some(spec) = identity.get_mut("spec") {
+        crate::defaults::default_pod_spec(spec);
     }
     template_hash(&identity)
 }
