@@ -237,7 +237,7 @@ def start_mcp(name: str, workdir: Path, processes: list[Process], *args: str, en
 def mcp(sim: Sim, jenkins: Jenkins, workdir: Path, processes: list[Process]) -> McpServer:
     """An MCP server over the demo cluster (and the Jenkins stand-in), every tool enabled."""
     return start_mcp(
-        "mcp", workdir, processes, "--kubeconfig", str(sim.kubeconfig), "--jenkins-url", jenkins.url, "--jenkins-secret", JENKINS_SECRET
+        "mcp", workdir, processes, "--output-schemas", "--kubeconfig", str(sim.kubeconfig), "--jenkins-url", jenkins.url, "--jenkins-secret", JENKINS_SECRET
     )
 
 

@@ -215,26 +215,31 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!();
-    println!("tools/list size per toolset (estimate: bytes of the JSON tools array / 4)");
+    println!("tools/list size per toolset (estimate: bytes of the JSON tools array / 4), as served by default and");
+    println!("with --output-schemas");
     println!();
-    println!("| toolset | tools | bytes | ≈ tokens | target |");
-    println!("|---|---:|---:|---:|---|");
-    let mut all = Vec::new();
+    println!("| toolset | tools | bytes | ≈ tokens | with output schemas: bytes | ≈ tokens | target |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
+    let (mut all, mut all_full) = (Vec::new(), Vec::new());
     for toolset in Toolset::ALL {
-        let tools: Vec<_> =
-            catalog.tools().iter().map(|t| t.spec()).filter(|s| s.toolset == toolset).map(mcp_tool).collect();
+        let specs: Vec<_> = catalog.tools().iter().map(|t| t.spec()).filter(|s| s.toolset == toolset).collect();
+        let tools: Vec<_> = specs.iter().map(|s| mcp_tool(s, false)).collect();
+        let full: Vec<_> = specs.iter().map(|s| mcp_tool(s, true)).collect();
         let bytes = serde_json::to_vec(&tools)?.len();
+        let full_bytes = serde_json::to_vec(&full)?.len();
         let tokens = bytes / 4;
         let target = if toolset == Toolset::Kubernetes {
-            format!("< {K8S_TOKENS_TARGET}: {}", if tokens < K8S_TOKENS_TARGET { "met" } else { "NOT met" })
+            format!("< {K8S_TOKENS_TARGET} (default listing): {}", if tokens < K8S_TOKENS_TARGET { "met" } else { "NOT met" })
         } else {
             String::new()
         };
-        println!("| {} | {} | {bytes} | {tokens} | {target} |", toolset.as_str(), tools.len());
+        println!("| {} | {} | {bytes} | {tokens} | {full_bytes} | {} | {target} |", toolset.as_str(), tools.len(), full_bytes / 4);
         all.extend(tools);
+        all_full.extend(full);
     }
     let bytes = serde_json::to_vec(&all)?.len();
-    println!("| all | {} | {bytes} | {} | |", all.len(), bytes / 4);
+    let full_bytes = serde_json::to_vec(&all_full)?.len();
+    println!("| all | {} | {bytes} | {} | {full_bytes} | {} | |", all.len(), bytes / 4, full_bytes / 4);
 
     let _ = client.cancel().await;
     cancel.cancel();

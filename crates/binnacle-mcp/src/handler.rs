@@ -20,8 +20,6 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `_meta` key listing a tool's tags.
 pub const META_TAGS: &str = "binnacle.dev/tags";
-/// `_meta` key naming a tool's toolset.
-pub const META_TOOLSET: &str = "binnacle.dev/toolset";
 /// `_meta` key on a result: the content includes text from the cluster, to be treated as data.
 pub const META_UNTRUSTED: &str = "binnacle.dev/untrusted";
 /// `_meta` key on a result: what the output budget left out.
@@ -34,11 +32,15 @@ pub struct ServerOptions {
     pub filter: CatalogFilter,
     /// Time limit of one tool call.
     pub call_timeout: Duration,
+    /// Publish each tool's output schema in `tools/list`. Off by default: output schemas roughly double the
+    /// listing's size (token cost) and hosts do not pass them to the model; `structuredContent` is sent
+    /// either way, and the catalog (`binnacle tools --json`) always has them.
+    pub output_schemas: bool,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        Self { filter: CatalogFilter::default(), call_timeout: DEFAULT_CALL_TIMEOUT }
+        Self { filter: CatalogFilter::default(), call_timeout: DEFAULT_CALL_TIMEOUT, output_schemas: false }
     }
 }
 
@@ -79,7 +81,7 @@ impl McpServer {
             return Err("the call timeout must be longer than zero".into());
         }
         let exposed = catalog.filtered(&options.filter);
-        let listed = exposed.tools().iter().map(|t| mcp_tool(t.spec())).collect();
+        let listed = exposed.tools().iter().map(|t| mcp_tool(t.spec(), options.output_schemas)).collect();
         let instructions = instructions(&exposed, &options.filter, &ctx, options.call_timeout);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -225,24 +227,20 @@ fn failure(e: &ToolError) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(e.to_string())])
 }
 
-/// A catalog entry as an MCP tool: every annotation hint explicit, tags and toolset under `_meta`.
-pub fn mcp_tool(spec: &ToolSpec) -> Tool {
+/// A catalog entry as an MCP tool: every annotation hint explicit, tags and toolset under `_meta`, the output
+/// schema only when asked for.
+pub fn mcp_tool(spec: &ToolSpec, output_schema: bool) -> Tool {
     let a = spec.annotations;
-    let annotations = ToolAnnotations::from_raw(
-        Some(spec.title.to_string()),
-        Some(a.read_only),
-        Some(a.destructive),
-        Some(a.idempotent),
-        Some(a.open_world),
-    );
+    // The title is the tool's own `title`; repeating it in the annotations would only cost tokens.
+    let annotations = ToolAnnotations::from_raw(None, Some(a.read_only), Some(a.destructive), Some(a.idempotent), Some(a.open_world));
     let mut meta = MetaObject::new();
-    meta.insert(META_TAGS.into(), json!(spec.tags));
-    meta.insert(META_TOOLSET.into(), json!(spec.toolset.as_str()));
-    Tool::new(spec.name, spec.description, Arc::new(as_object(&spec.input_schema)))
+    let tags: Vec<&str> = std::iter::once(spec.toolset.as_str()).chain(spec.tags.iter().copied()).collect();
+    meta.insert(META_TAGS.into(), json!(tags));
+    let tool = Tool::new(spec.name, spec.description, Arc::new(as_object(&spec.input_schema)))
         .with_title(spec.title)
-        .with_raw_output_schema(Arc::new(as_object(&spec.output_schema)))
         .with_annotations(annotations)
-        .with_meta(meta)
+        .with_meta(meta);
+    if output_schema { tool.with_raw_output_schema(Arc::new(as_object(&spec.output_schema))) } else { tool }
 }
 
 fn as_object(schema: &Value) -> JsonObject {

@@ -80,7 +80,7 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 #[tokio::test]
 async fn initialize_and_list_tools() {
     let f = common::fixture().await;
-    let (client, _) = connect(f.server(ServerOptions::default())).await;
+    let (client, _) = connect(f.server(ServerOptions { output_schemas: true, ..Default::default() })).await;
     let info = client.peer_info().expect("server info");
     assert_eq!(info.server_info.as_ref().map(|i| i.name.as_str()), Some("binnacle"));
     let instructions = info.instructions.clone().unwrap_or_default();
@@ -94,18 +94,22 @@ async fn initialize_and_list_tools() {
         for hint in ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] {
             assert!(wire["annotations"][hint].is_boolean(), "{} lacks {hint}: {wire}", tool.name);
         }
-        assert!(wire["title"].is_string() && wire["annotations"]["title"].is_string(), "{wire}");
+        assert!(wire["title"].is_string() && wire["annotations"].get("title").is_none(), "{wire}");
         assert_eq!(wire["inputSchema"]["type"], "object", "{wire}");
         assert!(wire["inputSchema"]["properties"]["context"].is_object(), "{wire}");
         assert!(wire["outputSchema"].is_object(), "{wire}");
         assert!(wire["_meta"]["binnacle.dev/tags"].is_array(), "{wire}");
-        assert!(wire["_meta"]["binnacle.dev/toolset"].is_string(), "{wire}");
+        assert!(["k8s", "helm", "argo", "jenkins"].iter().any(|t| wire["_meta"]["binnacle.dev/tags"][0] == *t), "toolset first among the tags: {wire}");
     }
+    // By default the listing leaves output schemas out (token cost); results still carry structuredContent.
+    let (lean, _) = connect(f.server(ServerOptions::default())).await;
+    let lean_tools = lean.list_all_tools().await.expect("tools/list");
+    assert!(lean_tools.iter().all(|t| serde_json::to_value(t).is_ok_and(|w| w.get("outputSchema").is_none())));
     let write = tools.iter().find(|t| t.name == "test_write").expect("test_write listed");
     let wire = serde_json::to_value(write).expect("serialises");
     assert_eq!(wire["annotations"]["readOnlyHint"], false);
     assert_eq!(wire["annotations"]["destructiveHint"], true);
-    assert_eq!(wire["_meta"]["binnacle.dev/toolset"], "helm");
+    assert_eq!(wire["_meta"]["binnacle.dev/tags"][0], "helm");
 }
 
 #[tokio::test]

@@ -54,17 +54,18 @@ pub trait DynTool: Send + Sync {
 pub const COMMON_ARGS: [&str; 2] = ["context", "budgetTokens"];
 
 /// Adds the common arguments to an input schema.
-fn with_common_args(mut schema: Value) -> Value {
+/// Read-only tools also advertise `budgetTokens` (writes answer briefly and keep the default budget; the
+/// argument is accepted by every tool). Descriptions are short: they are repeated in every tool.
+fn with_common_args(mut schema: Value, read_only: bool) -> Value {
     if let Some(props) = schema.as_object_mut().map(|m| m.entry("properties").or_insert_with(|| serde_json::json!({}))) {
         if let Some(props) = props.as_object_mut() {
-            props.insert(
-                "context".into(),
-                serde_json::json!({"type": "string", "description": "kubeconfig context (cluster) to use; default: the server's current context"}),
-            );
-            props.insert(
-                "budgetTokens".into(),
-                serde_json::json!({"type": "integer", "minimum": 256, "maximum": 100000, "description": "output size budget in tokens (default 8000); longer output is cut with a note saying what was omitted"}),
-            );
+            props.insert("context".into(), serde_json::json!({"type": "string", "description": "kubeconfig context"}));
+            if read_only {
+                props.insert(
+                    "budgetTokens".into(),
+                    serde_json::json!({"type": "integer", "description": "output token budget, 256-100000, default 8000"}),
+                );
+            }
         }
     }
     schema
@@ -118,7 +119,7 @@ pub fn erase<T: Tool>(tool: T) -> Arc<dyn DynTool> {
         toolset: T::TOOLSET,
         tags: T::TAGS,
         annotations: T::ANNOTATIONS,
-        input_schema: with_common_args(schema_of::<T::Input>(false)),
+        input_schema: with_common_args(schema_of::<T::Input>(false), T::ANNOTATIONS.read_only),
         output_schema: schema_of::<T::Output>(true),
     };
     Arc::new(Erased { tool, spec })

@@ -43,7 +43,11 @@ async fn large_lists_stay_within_budget_and_page_through_everything() {
     assert_eq!(first.structured["items"].as_array().map(Vec::len), Some(50));
     assert!(first.structured["continue"].is_string());
     assert_eq!(first.structured["remaining"], PODS - 50);
-    assert!(first.omitted.iter().any(|n| n.contains("4950 more pods") && n.contains("continue")), "{:?}", first.omitted);
+    assert!(
+        first.omitted.iter().any(|n| n.contains("4950 more pods") && n.contains("continue")),
+        "{:?}",
+        first.omitted
+    );
     assert!(first.summary.contains("4950 more"), "{}", first.summary);
 
     // A small budget shortens the page (and says so) but the token still points right after it.
@@ -52,7 +56,12 @@ async fn large_lists_stay_within_budget_and_page_through_everything() {
     assert!(n > 0 && n < 50, "{n}");
     assert!(size(&small.structured) <= 256 * BYTES_PER_TOKEN, "{}", size(&small.structured));
     assert!(small.omitted.iter().any(|o| o.contains("output budget")), "{:?}", small.omitted);
-    let next = e.ok("resources_list", json!({"kind": "pods", "namespace": "load", "limit": 1, "continue": small.structured["continue"]})).await;
+    let next = e
+        .ok(
+            "resources_list",
+            json!({"kind": "pods", "namespace": "load", "limit": 1, "continue": small.structured["continue"]}),
+        )
+        .await;
     assert_eq!(next.structured["items"][0]["name"], format!("worker-{n:05}"));
 
     // Full objects: fewer per page, still within the budget, cleaned.

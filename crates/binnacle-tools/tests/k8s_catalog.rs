@@ -66,14 +66,21 @@ fn every_k8s_tool_is_there_with_the_right_annotations() {
         assert_eq!(spec.annotations, annotations, "{name}");
         assert!(spec.description.len() <= 120, "{name}: keep descriptions short");
         for (arg, schema) in spec.input_schema["properties"].as_object().expect("properties") {
-            assert!(arg.chars().all(|c| c.is_ascii_alphanumeric()) && arg.starts_with(|c: char| c.is_ascii_lowercase()), "{name}.{arg} is camelCase");
+            assert!(
+                arg.chars().all(|c| c.is_ascii_alphanumeric()) && arg.starts_with(|c: char| c.is_ascii_lowercase()),
+                "{name}.{arg} is camelCase"
+            );
             if let Some(d) = schema["description"].as_str() {
                 assert!(d.len() <= 60, "{name}.{arg}: field docs are a few words: {d:?}");
             }
         }
     }
     // Read-only mode hides every write, and only writes.
-    let read_only = catalog.filtered(&binnacle_tools::CatalogFilter { read_only: true, toolsets: [Toolset::Kubernetes].into(), ..Default::default() });
+    let read_only = catalog.filtered(&binnacle_tools::CatalogFilter {
+        read_only: true,
+        toolsets: [Toolset::Kubernetes].into(),
+        ..Default::default()
+    });
     assert_eq!(read_only.len(), expected.iter().filter(|(_, a)| a.read_only).count());
 }
 
@@ -87,7 +94,12 @@ async fn unknown_arguments_are_still_refused() {
         std::sync::Arc::new(binnacle_tools::context::Settings::default()),
     );
     for spec in k8s_tools(&catalog) {
-        let err = catalog.get(spec.name).expect("tool").call(&ctx, json!({"noSuchArgument": 1})).await.expect_err("unknown argument");
+        let err = catalog
+            .get(spec.name)
+            .expect("tool")
+            .call(&ctx, json!({"noSuchArgument": 1}))
+            .await
+            .expect_err("unknown argument");
         assert!(err.to_string().contains("noSuchArgument"), "{}: {err}", spec.name);
     }
 }

@@ -22,7 +22,10 @@ async fn bad_arguments_are_refused_and_change_nothing() {
         ("resources_list", json!({"kind": "pods", "namespace": "Bad_NS"})),
         ("events_list", json!({"namespace": "-x"})),
         ("pods_top", json!({"namespace": "a".repeat(64)})),
-        ("resources_apply", json!({"manifest": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}", "namespace": "UPPER"})),
+        (
+            "resources_apply",
+            json!({"manifest": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}", "namespace": "UPPER"}),
+        ),
         // names
         ("resource_get", json!({"kind": "pod", "name": "-flag", "namespace": "shop"})),
         ("resource_delete", json!({"kind": "pod", "name": "../../etc", "namespace": "shop"})),
@@ -51,7 +54,10 @@ async fn bad_arguments_are_refused_and_change_nothing() {
         ("pod_logs", json!({"name": "a", "namespace": "shop", "since": "10x"})),
         ("events_list", json!({"since": "10"})),
         ("node_drain", json!({"name": "sim-worker-1", "timeout": "2h"})),
-        ("resource_wait", json!({"kind": "pod", "name": "a", "namespace": "shop", "condition": "Ready", "timeout": "soon"})),
+        (
+            "resource_wait",
+            json!({"kind": "pod", "name": "a", "namespace": "shop", "condition": "Ready", "timeout": "soon"}),
+        ),
         ("pod_exec", json!({"name": "a", "namespace": "shop", "command": ["ls"], "timeout": "1h"})),
         // regular expressions
         ("pod_logs", json!({"name": "a", "namespace": "shop", "include": "("})),
@@ -74,7 +80,10 @@ async fn bad_arguments_are_refused_and_change_nothing() {
         ("events_list", json!({"type": "Error"})),
         ("resource_delete", json!({"kind": "pod", "name": "a", "namespace": "shop", "propagationPolicy": "Now"})),
         ("resource_wait", json!({"kind": "pod", "name": "a", "namespace": "shop"})),
-        ("resource_wait", json!({"kind": "pod", "name": "a", "namespace": "shop", "condition": "Ready", "deleted": true})),
+        (
+            "resource_wait",
+            json!({"kind": "pod", "name": "a", "namespace": "shop", "condition": "Ready", "deleted": true}),
+        ),
         ("resource_wait", json!({"kind": "pod", "name": "a", "namespace": "shop", "jsonPath": "{.status.phase"})),
         ("resource_wait", json!({"kind": "pod", "name": "a", "namespace": "shop", "condition": "Ready; true"})),
         // manifests and patches
@@ -82,11 +91,20 @@ async fn bad_arguments_are_refused_and_change_nothing() {
         ("resources_apply", json!({"manifest": ""})),
         ("resources_apply", json!({"manifest": "apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: a-}"})),
         ("resources_apply", json!({"manifest": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}"})),
-        ("resources_apply", json!({"manifest": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\n---\napiVersion: example.com/v1\nkind: Nope\nmetadata: {name: b, namespace: shop}"})),
+        (
+            "resources_apply",
+            json!({"manifest": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\n---\napiVersion: example.com/v1\nkind: Nope\nmetadata: {name: b, namespace: shop}"}),
+        ),
         ("resource_diff", json!({"manifest": "- just\n- a list"})),
         ("resource_patch", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "patch": {}})),
-        ("resource_patch", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "patch": [{"op": "frob", "path": "/a"}], "type": "json"})),
-        ("resource_patch", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "patch": {"data": {}}, "type": "json"})),
+        (
+            "resource_patch",
+            json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "patch": [{"op": "frob", "path": "/a"}], "type": "json"}),
+        ),
+        (
+            "resource_patch",
+            json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "patch": {"data": {}}, "type": "json"}),
+        ),
         ("resource_patch", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "patch": "{not json"})),
         // pods
         ("pod_run", json!({"name": "a", "image": "busybox", "labels": {"bad key!": "x"}})),
@@ -109,8 +127,18 @@ async fn bad_arguments_are_refused_and_change_nothing() {
     }
     assert_eq!(e.rv(), rv, "bad input changed the cluster");
     // Runtime refusals that also change nothing: a container that does not exist.
-    assert_invalid(e.call("pod_logs", json!({"name": "solo", "namespace": "shop", "container": "nope"})).await, "container");
-    assert_invalid(e.call("workload_set_image", json!({"name": "frontend", "namespace": "shop", "container": "nope", "image": "nginx:1"})).await, "set image container");
+    assert_invalid(
+        e.call("pod_logs", json!({"name": "solo", "namespace": "shop", "container": "nope"})).await,
+        "container",
+    );
+    assert_invalid(
+        e.call(
+            "workload_set_image",
+            json!({"name": "frontend", "namespace": "shop", "container": "nope", "image": "nginx:1"}),
+        )
+        .await,
+        "set image container",
+    );
     assert_eq!(e.rv(), rv, "runtime refusals changed the cluster");
 }
 

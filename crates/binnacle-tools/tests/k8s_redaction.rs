@@ -45,11 +45,14 @@ spec:
     outputs.push(e.ok("resource_diff", json!({"manifest": manifest})).await);
     outputs.push(e.ok("resources_apply", json!({"manifest": manifest})).await);
     eventually("the pod runs", || async {
-        let pods = e.ok("resources_list", json!({"kind": "pods", "namespace": "shop", "labelSelector": "app=uses-secret"})).await;
+        let pods = e
+            .ok("resources_list", json!({"kind": "pods", "namespace": "shop", "labelSelector": "app=uses-secret"}))
+            .await;
         pods.structured["items"].as_array().is_some_and(|i| i.len() == 1 && i[0]["status"] == "Running")
     })
     .await;
-    let pods = e.ok("resources_list", json!({"kind": "pods", "namespace": "shop", "labelSelector": "app=uses-secret"})).await;
+    let pods =
+        e.ok("resources_list", json!({"kind": "pods", "namespace": "shop", "labelSelector": "app=uses-secret"})).await;
     let pod = support::item_named(&pods, "uses-secret").expect("pod");
     outputs.push(pods);
     let calls = [
@@ -65,11 +68,26 @@ spec:
         ("resource_describe", json!({"kind": "secret", "name": "db-creds", "namespace": "shop"})),
         ("events_list", json!({"namespace": "shop", "limit": 500})),
         ("pod_logs", json!({"name": pod, "namespace": "shop"})),
-        ("resource_wait", json!({"kind": "secret", "name": "db-creds", "namespace": "shop", "jsonPath": "{.type}=Opaque", "timeout": "5s"})),
-        ("resource_wait", json!({"kind": "secret", "name": "db-creds", "namespace": "shop", "jsonPath": "{.data.password}=nothing", "timeout": "1s"})),
-        ("resource_patch", json!({"kind": "secret", "name": "db-creds", "namespace": "shop", "patch": {"data": {"extra": "eA=="}}})),
-        ("resource_patch", json!({"kind": "secret", "name": "db-creds", "namespace": "shop", "patch": {"data": {"password": base64::engine::general_purpose::STANDARD.encode("another-Secret-2")}}, "dryRun": true})),
-        ("resource_diff", json!({"manifest": manifest.replace(&b64, &base64::engine::general_purpose::STANDARD.encode("another-Secret-2"))})),
+        (
+            "resource_wait",
+            json!({"kind": "secret", "name": "db-creds", "namespace": "shop", "jsonPath": "{.type}=Opaque", "timeout": "5s"}),
+        ),
+        (
+            "resource_wait",
+            json!({"kind": "secret", "name": "db-creds", "namespace": "shop", "jsonPath": "{.data.password}=nothing", "timeout": "1s"}),
+        ),
+        (
+            "resource_patch",
+            json!({"kind": "secret", "name": "db-creds", "namespace": "shop", "patch": {"data": {"extra": "eA=="}}}),
+        ),
+        (
+            "resource_patch",
+            json!({"kind": "secret", "name": "db-creds", "namespace": "shop", "patch": {"data": {"password": base64::engine::general_purpose::STANDARD.encode("another-Secret-2")}}, "dryRun": true}),
+        ),
+        (
+            "resource_diff",
+            json!({"manifest": manifest.replace(&b64, &base64::engine::general_purpose::STANDARD.encode("another-Secret-2"))}),
+        ),
     ];
     for (tool, args) in calls {
         outputs.push(e.ok(tool, args).await);
@@ -83,9 +101,17 @@ spec:
     }
     // Keys and sizes stay visible; a changed value shows as changed.
     let get = e.ok("resource_get", json!({"kind": "secret", "name": "db-creds", "namespace": "shop"})).await;
-    assert!(get.structured["object"]["data"]["password"].as_str().is_some_and(|v| v.starts_with("<redacted: ")), "{}", get.structured);
+    assert!(
+        get.structured["object"]["data"]["password"].as_str().is_some_and(|v| v.starts_with("<redacted: ")),
+        "{}",
+        get.structured
+    );
     let diff = outputs.last().expect("diff");
-    assert!(diff.structured["objects"][0]["diff"].as_str().is_some_and(|d| d.contains("changed")), "{}", diff.structured);
+    assert!(
+        diff.structured["objects"][0]["diff"].as_str().is_some_and(|d| d.contains("changed")),
+        "{}",
+        diff.structured
+    );
     let describe = e.ok("resource_describe", json!({"kind": "pod", "name": pod, "namespace": "shop"})).await;
     assert!(text(&describe).contains("DB_PASSWORD from secret db-creds key password"), "{}", describe.structured);
     // The one tool that reveals.

@@ -115,7 +115,12 @@ pub fn text(out: &ToolOutput) -> String {
 
 /// The name of the first item of a list output whose name starts with `prefix`.
 pub fn item_named(out: &ToolOutput, prefix: &str) -> Option<String> {
-    out.structured["items"].as_array()?.iter().filter_map(|i| i["name"].as_str().or(i.pointer("/metadata/name").and_then(Value::as_str))).find(|n| n.starts_with(prefix)).map(str::to_string)
+    out.structured["items"]
+        .as_array()?
+        .iter()
+        .filter_map(|i| i["name"].as_str().or(i.pointer("/metadata/name").and_then(Value::as_str)))
+        .find(|n| n.starts_with(prefix))
+        .map(str::to_string)
 }
 
 /// Asserts a result is `InvalidArguments`.

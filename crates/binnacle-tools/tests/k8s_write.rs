@@ -19,26 +19,38 @@ async fn scale_then_list_shows_the_new_replica_count() {
     let out = e.ok("workload_scale", json!({"name": "cart", "namespace": "shop", "replicas": 4})).await;
     assert_eq!(out.structured["previous"], 2);
     eventually("cart has 4 ready replicas", || async {
-        let list = e.ok("resources_list", json!({"kind": "deploy", "namespace": "shop", "fieldSelector": "metadata.name=cart"})).await;
+        let list = e
+            .ok("resources_list", json!({"kind": "deploy", "namespace": "shop", "fieldSelector": "metadata.name=cart"}))
+            .await;
         items(&list).first().is_some_and(|d| d["ready"] == "4/4")
     })
     .await;
     // Scaling a StatefulSet and a custom resource with a scale subresource.
     e.ok("workload_scale", json!({"kind": "sts", "name": "redis", "namespace": "shop", "replicas": 2})).await;
-    e.ok("workload_scale", json!({"kind": "rollouts.argoproj.io", "name": "checkout", "namespace": "rollouts", "replicas": 3})).await;
+    e.ok(
+        "workload_scale",
+        json!({"kind": "rollouts.argoproj.io", "name": "checkout", "namespace": "rollouts", "replicas": 3}),
+    )
+    .await;
     let ro = e.ok("resource_get", json!({"kind": "ro", "name": "checkout", "namespace": "rollouts"})).await;
     assert_eq!(ro.structured["object"]["spec"]["replicas"], 3);
     // The HPA on frontend is pointed out.
     let out = e.ok("workload_scale", json!({"name": "frontend", "namespace": "shop", "replicas": 5})).await;
     assert!(out.summary.contains("HorizontalPodAutoscaler frontend"), "{}", out.summary);
-    let none = e.call("workload_scale", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "replicas": 1})).await.expect_err("not scalable");
+    let none = e
+        .call("workload_scale", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "replicas": 1}))
+        .await
+        .expect_err("not scalable");
     assert!(matches!(none, ToolError::InvalidArguments(_)), "{none:?}");
 }
 
 #[tokio::test]
 async fn set_image_then_history_shows_two_revisions_and_undo_goes_back() {
     let e = Env::in_process(demo()).await;
-    eventually("frontend rolled out", || async { e.ok("rollout_status", json!({"name": "frontend", "namespace": "shop"})).await.structured["done"] == true }).await;
+    eventually("frontend rolled out", || async {
+        e.ok("rollout_status", json!({"name": "frontend", "namespace": "shop"})).await.structured["done"] == true
+    })
+    .await;
     let out = e.ok("workload_set_image", json!({"name": "frontend", "namespace": "shop", "image": "nginx:1.28"})).await;
     assert_eq!(out.structured["previousImage"], "nginx:1.27");
     eventually("two revisions", || async {
@@ -48,11 +60,22 @@ async fn set_image_then_history_shows_two_revisions_and_undo_goes_back() {
     .await;
     let h = e.ok("rollout_history", json!({"name": "frontend", "namespace": "shop"})).await;
     let revs = h.structured["revisions"].as_array().expect("revisions");
-    assert_eq!((revs[0]["revision"].as_i64(), revs[0]["images"].as_str(), revs[0]["current"].as_bool()), (Some(2), Some("nginx:1.28"), Some(true)));
+    assert_eq!(
+        (revs[0]["revision"].as_i64(), revs[0]["images"].as_str(), revs[0]["current"].as_bool()),
+        (Some(2), Some("nginx:1.28"), Some(true))
+    );
     assert!(revs[0]["changeCause"].as_str().is_some_and(|c| c.contains("nginx=nginx:1.28")), "{revs:?}");
-    eventually("revision 2 rolled out", || async { e.ok("rollout_status", json!({"name": "frontend", "namespace": "shop"})).await.structured["done"] == true }).await;
+    eventually("revision 2 rolled out", || async {
+        e.ok("rollout_status", json!({"name": "frontend", "namespace": "shop"})).await.structured["done"] == true
+    })
+    .await;
     // Same image again: nothing to do.
-    let again = e.ok("workload_set_image", json!({"name": "frontend", "namespace": "shop", "container": "nginx", "image": "nginx:1.28"})).await;
+    let again = e
+        .ok(
+            "workload_set_image",
+            json!({"name": "frontend", "namespace": "shop", "container": "nginx", "image": "nginx:1.28"}),
+        )
+        .await;
     assert!(again.summary.contains("nothing changed"));
     // Undo: back to nginx:1.27 as revision 3.
     let undo = e.ok("rollout_undo", json!({"name": "frontend", "namespace": "shop"})).await;
@@ -65,19 +88,33 @@ async fn set_image_then_history_shows_two_revisions_and_undo_goes_back() {
             && h.structured["revisions"][0]["images"] == "nginx:1.27"
     })
     .await;
-    let missing = e.call("rollout_undo", json!({"name": "frontend", "namespace": "shop", "toRevision": 42})).await.expect_err("no revision 42");
+    let missing = e
+        .call("rollout_undo", json!({"name": "frontend", "namespace": "shop", "toRevision": 42}))
+        .await
+        .expect_err("no revision 42");
     assert!(matches!(missing, ToolError::NotFound(_)), "{missing:?}");
     // A bad container name is refused with the list of containers.
-    let bad = e.call("workload_set_image", json!({"name": "frontend", "namespace": "shop", "container": "web", "image": "nginx:1"})).await.expect_err("no container web");
+    let bad = e
+        .call(
+            "workload_set_image",
+            json!({"name": "frontend", "namespace": "shop", "container": "web", "image": "nginx:1"}),
+        )
+        .await
+        .expect_err("no container web");
     assert!(bad.to_string().contains("containers: nginx"), "{bad}");
     // StatefulSets keep ControllerRevisions.
-    e.ok("workload_set_image", json!({"kind": "statefulset", "name": "redis", "namespace": "shop", "image": "redis:7.4"})).await;
+    e.ok(
+        "workload_set_image",
+        json!({"kind": "statefulset", "name": "redis", "namespace": "shop", "image": "redis:7.4"}),
+    )
+    .await;
     eventually("redis revision 2", || async {
         let h = e.ok("rollout_history", json!({"kind": "sts", "name": "redis", "namespace": "shop"})).await;
         h.structured["revisions"].as_array().is_some_and(|r| r.len() == 2 && r[0]["images"] == "redis:7.4")
     })
     .await;
-    let undo = e.ok("rollout_undo", json!({"kind": "sts", "name": "redis", "namespace": "shop", "toRevision": 1})).await;
+    let undo =
+        e.ok("rollout_undo", json!({"kind": "sts", "name": "redis", "namespace": "shop", "toRevision": 1})).await;
     assert_eq!(undo.structured["images"], "redis:7.2");
     let sts = e.ok("resource_get", json!({"kind": "sts", "name": "redis", "namespace": "shop"})).await;
     assert_eq!(sts.structured["object"]["spec"]["template"]["spec"]["containers"][0]["image"], "redis:7.2");
@@ -89,19 +126,29 @@ async fn restart_and_paused_deployments() {
     let out = e.ok("rollout_restart", json!({"name": "cart", "namespace": "shop"})).await;
     let at = out.structured["restartedAt"].as_str().expect("restartedAt").to_string();
     let d = e.ok("resource_get", json!({"kind": "deploy", "name": "cart", "namespace": "shop"})).await;
-    assert_eq!(d.structured["object"]["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"], at.as_str());
+    assert_eq!(
+        d.structured["object"]["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"],
+        at.as_str()
+    );
     eventually("restart makes revision 2", || async {
-        e.ok("rollout_history", json!({"name": "cart", "namespace": "shop"})).await.structured["revisions"].as_array().is_some_and(|r| r.len() == 2)
+        e.ok("rollout_history", json!({"name": "cart", "namespace": "shop"})).await.structured["revisions"]
+            .as_array()
+            .is_some_and(|r| r.len() == 2)
     })
     .await;
     // Pause, then undo and restart are refused and change nothing.
     e.ok("resource_patch", json!({"kind": "deploy", "name": "cart", "namespace": "shop", "patch": {"spec": {"paused": true}}, "type": "merge"})).await;
-    let before = e.ok("resource_get", json!({"kind": "deploy", "name": "cart", "namespace": "shop"})).await.structured["object"]["spec"].clone();
+    let before = e.ok("resource_get", json!({"kind": "deploy", "name": "cart", "namespace": "shop"})).await.structured
+        ["object"]["spec"]
+        .clone();
     for tool in ["rollout_undo", "rollout_restart"] {
         let err = e.call(tool, json!({"name": "cart", "namespace": "shop"})).await.expect_err("paused");
         assert!(matches!(&err, ToolError::Conflict(m) if m.contains("paused")), "{tool}: {err:?}");
     }
-    let after = e.ok("resource_get", json!({"kind": "deploy", "name": "cart", "namespace": "shop"})).await.structured["object"]["spec"].clone();
+    let after =
+        e.ok("resource_get", json!({"kind": "deploy", "name": "cart", "namespace": "shop"})).await.structured["object"]
+            ["spec"]
+            .clone();
     assert_eq!(before, after);
 }
 
@@ -138,7 +185,12 @@ async fn apply_then_get_then_delete() {
     assert!(e.call("resource_get", json!({"kind": "deploy", "name": "web", "namespace": "shop"})).await.is_err());
 
     let out = e.ok("resources_apply", json!({"manifest": APP, "namespace": "shop"})).await;
-    let results: Vec<(&str, &str)> = out.structured["results"].as_array().expect("results").iter().map(|r| (r["object"].as_str().unwrap_or(""), r["result"].as_str().unwrap_or(""))).collect();
+    let results: Vec<(&str, &str)> = out.structured["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| (r["object"].as_str().unwrap_or(""), r["result"].as_str().unwrap_or("")))
+        .collect();
     assert_eq!(results, vec![("ConfigMap shop/web-config", "created"), ("Deployment shop/web", "created")]);
     let got = e.ok("resource_get", json!({"kind": "deploy", "name": "web", "namespace": "shop"})).await;
     assert_eq!(got.structured["object"]["spec"]["replicas"], 2);
@@ -147,28 +199,57 @@ async fn apply_then_get_then_delete() {
     let changed = APP.replace("MODE: blue", "MODE: green");
     let diff = e.ok("resource_diff", json!({"manifest": changed, "namespace": "shop"})).await;
     assert_eq!(diff.structured["objects"][0]["action"], "update");
-    assert!(diff.structured["objects"][0]["diff"].as_str().is_some_and(|d| d.contains("-  MODE: blue") && d.contains("+  MODE: green")), "{}", diff.structured);
+    assert!(
+        diff.structured["objects"][0]["diff"]
+            .as_str()
+            .is_some_and(|d| d.contains("-  MODE: blue") && d.contains("+  MODE: green")),
+        "{}",
+        diff.structured
+    );
     assert_eq!(diff.structured["objects"][1]["action"], "unchanged");
     let out = e.ok("resources_apply", json!({"manifest": changed, "namespace": "shop"})).await;
     assert_eq!(out.structured["results"][0]["result"], "configured");
     // A namespace in the manifest that differs from the argument is refused.
     let other = APP.replace("name: web-config}", "name: web-config, namespace: web}");
-    support::assert_invalid(e.call("resources_apply", json!({"manifest": other, "namespace": "shop"})).await, "namespace mismatch");
+    support::assert_invalid(
+        e.call("resources_apply", json!({"manifest": other, "namespace": "shop"})).await,
+        "namespace mismatch",
+    );
     // Another manager's fields conflict without force.
-    e.ok("resource_patch", json!({"kind": "deploy", "name": "web", "namespace": "shop", "patch": {"spec": {"replicas": 3}}})).await;
-    let conflict = e.call("resources_apply", json!({"manifest": APP.replace("replicas: 2", "replicas: 4"), "namespace": "shop"})).await;
+    e.ok(
+        "resource_patch",
+        json!({"kind": "deploy", "name": "web", "namespace": "shop", "patch": {"spec": {"replicas": 3}}}),
+    )
+    .await;
+    let conflict = e
+        .call("resources_apply", json!({"manifest": APP.replace("replicas: 2", "replicas: 4"), "namespace": "shop"}))
+        .await;
     if let Err(err) = &conflict {
         assert!(matches!(err, ToolError::Conflict(_)), "{err:?}");
-        e.ok("resources_apply", json!({"manifest": APP.replace("replicas: 2", "replicas: 4"), "namespace": "shop", "force": true})).await;
+        e.ok(
+            "resources_apply",
+            json!({"manifest": APP.replace("replicas: 2", "replicas: 4"), "namespace": "shop", "force": true}),
+        )
+        .await;
     }
     // Delete, then the object is gone.
     let del = e.ok("resource_delete", json!({"kind": "deployment", "name": "web", "namespace": "shop", "propagationPolicy": "Foreground", "dryRun": true})).await;
     assert!(del.summary.contains("dry run"));
     e.ok("resource_get", json!({"kind": "deploy", "name": "web", "namespace": "shop"})).await;
     e.ok("resource_delete", json!({"kind": "deployment", "name": "web", "namespace": "shop"})).await;
-    eventually("web deleted", || async { matches!(e.call("resource_get", json!({"kind": "deploy", "name": "web", "namespace": "shop"})).await, Err(ToolError::NotFound(_))) }).await;
-    e.ok("resource_delete", json!({"kind": "cm", "name": "web-config", "namespace": "shop", "gracePeriodSeconds": 0})).await;
-    let gone = e.call("resource_get", json!({"kind": "cm", "name": "web-config", "namespace": "shop"})).await.expect_err("deleted");
+    eventually("web deleted", || async {
+        matches!(
+            e.call("resource_get", json!({"kind": "deploy", "name": "web", "namespace": "shop"})).await,
+            Err(ToolError::NotFound(_))
+        )
+    })
+    .await;
+    e.ok("resource_delete", json!({"kind": "cm", "name": "web-config", "namespace": "shop", "gracePeriodSeconds": 0}))
+        .await;
+    let gone = e
+        .call("resource_get", json!({"kind": "cm", "name": "web-config", "namespace": "shop"}))
+        .await
+        .expect_err("deleted");
     assert!(matches!(gone, ToolError::NotFound(_)), "{gone:?}");
 }
 
@@ -178,7 +259,10 @@ async fn unknown_kinds_are_refused_before_anything_is_applied() {
     let rv = e.rv();
     let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first, namespace: shop}\n---\napiVersion: example.com/v1\nkind: Frobnicator\nmetadata: {name: x, namespace: shop}\n";
     let err = e.call("resources_apply", json!({"manifest": manifest})).await.expect_err("unknown kind");
-    assert!(matches!(&err, ToolError::InvalidArguments(m) if m.contains("document 2: Frobnicator (example.com/v1)") && m.contains("nothing was applied")), "{err:?}");
+    assert!(
+        matches!(&err, ToolError::InvalidArguments(m) if m.contains("document 2: Frobnicator (example.com/v1)") && m.contains("nothing was applied")),
+        "{err:?}"
+    );
     assert_eq!(e.rv(), rv, "nothing changed");
     let err = e.call("resource_diff", json!({"manifest": manifest})).await.expect_err("unknown kind");
     assert!(matches!(err, ToolError::InvalidArguments(_)));
@@ -219,7 +303,11 @@ spec: {size: 3}
     assert!(patched.structured["diff"].as_str().is_some_and(|d| d.contains("+  size: 5")), "{}", patched.structured);
     let strategic = e.call("resource_patch", json!({"kind": "widget", "name": "gizmo", "namespace": "shop", "patch": {"spec": {"size": 6}}, "type": "strategic"})).await.expect_err("no strategic for CRs");
     assert!(matches!(strategic, ToolError::InvalidArguments(_)));
-    e.ok("resource_wait", json!({"kind": "widget", "name": "gizmo", "namespace": "shop", "jsonPath": "{.spec.size}=5", "timeout": "5s"})).await;
+    e.ok(
+        "resource_wait",
+        json!({"kind": "widget", "name": "gizmo", "namespace": "shop", "jsonPath": "{.spec.size}=5", "timeout": "5s"}),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -229,16 +317,28 @@ async fn patches_of_each_type_and_dry_run() {
         "patch": {"spec": {"template": {"spec": {"containers": [{"name": "cart", "env": [{"name": "LOG_LEVEL", "value": "debug"}]}]}}}}})).await;
     assert!(strategic.structured["changed"] == true, "{}", strategic.structured);
     let d = e.ok("resource_get", json!({"kind": "deploy", "name": "cart", "namespace": "shop"})).await;
-    let env = d.structured["object"]["spec"]["template"]["spec"]["containers"][0]["env"].as_array().expect("env").clone();
+    let env =
+        d.structured["object"]["spec"]["template"]["spec"]["containers"][0]["env"].as_array().expect("env").clone();
     assert_eq!(env.len(), 2, "strategic merge keeps REDIS_URL: {env:?}");
     let json_patch = e.ok("resource_patch", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "type": "json",
         "patch": [{"op": "replace", "path": "/data/CURRENCY", "value": "USD"}, {"op": "add", "path": "/data/REGION", "value": "eu"}]})).await;
-    assert!(json_patch.structured["diff"].as_str().is_some_and(|d| d.contains("+  CURRENCY: USD") && d.contains("+  REGION: eu")), "{}", json_patch.structured);
+    assert!(
+        json_patch.structured["diff"]
+            .as_str()
+            .is_some_and(|d| d.contains("+  CURRENCY: USD") && d.contains("+  REGION: eu")),
+        "{}",
+        json_patch.structured
+    );
     let dry = e.ok("resource_patch", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "patch": "data: {CURRENCY: GBP}", "type": "merge", "dryRun": true})).await;
     assert!(dry.summary.contains("Dry run") && dry.structured["changed"] == true);
     let cm = e.ok("resource_get", json!({"kind": "cm", "name": "shop-config", "namespace": "shop"})).await;
     assert_eq!(cm.structured["object"]["data"]["CURRENCY"], "USD");
-    let same = e.ok("resource_patch", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "patch": {"data": {"CURRENCY": "USD"}}})).await;
+    let same = e
+        .ok(
+            "resource_patch",
+            json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "patch": {"data": {"CURRENCY": "USD"}}}),
+        )
+        .await;
     assert_eq!(same.structured["changed"], false);
     let bad_path = e.call("resource_patch", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "type": "json", "patch": [{"op": "remove", "path": "/data/NOPE"}]})).await;
     assert!(bad_path.is_err());
@@ -287,8 +387,17 @@ spec:
     assert!(evicted > 3, "{}", out.structured);
     assert_eq!(out.structured["complete"], true, "{}", out.summary);
     assert!(out.structured["skipped"].as_array().expect("skipped").iter().any(|s| s["reason"] == "DaemonSet agent"));
-    let left = e.ok("resources_list", json!({"kind": "pods", "allNamespaces": true, "fieldSelector": "spec.nodeName=sim-worker-1"})).await;
-    assert!(items(&left).iter().all(|p| p["name"].as_str().is_some_and(|n| n.starts_with("agent-"))), "{}", left.structured);
+    let left = e
+        .ok(
+            "resources_list",
+            json!({"kind": "pods", "allNamespaces": true, "fieldSelector": "spec.nodeName=sim-worker-1"}),
+        )
+        .await;
+    assert!(
+        items(&left).iter().all(|p| p["name"].as_str().is_some_and(|n| n.starts_with("agent-"))),
+        "{}",
+        left.structured
+    );
     let progress = e.progress.lock().expect("progress").clone();
     assert!(progress.iter().filter(|p| p.message.starts_with("evicted ")).count() >= evicted.min(1), "{progress:?}");
 }
@@ -327,7 +436,11 @@ spec:
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert_eq!(out.structured["complete"], false);
     let remaining = out.structured["remaining"].as_array().expect("remaining");
-    assert!(remaining.iter().any(|r| r["pod"].as_str().is_some_and(|p| p.starts_with("shop/guarded-")) && r["reason"].as_str().is_some_and(|m| m.contains("disruption budget"))), "{remaining:?}");
+    assert!(
+        remaining.iter().any(|r| r["pod"].as_str().is_some_and(|p| p.starts_with("shop/guarded-"))
+            && r["reason"].as_str().is_some_and(|m| m.contains("disruption budget"))),
+        "{remaining:?}"
+    );
     assert!(out.summary.contains("remain"), "{}", out.summary);
     let node = e.ok("resource_get", json!({"kind": "node", "name": "sim-worker-2"})).await;
     assert_eq!(node.structured["object"]["spec"]["unschedulable"], true);
@@ -336,10 +449,20 @@ spec:
 #[tokio::test]
 async fn run_wait_and_delete_a_pod() {
     let e = Env::in_process(demo()).await;
-    let out = e.ok("pod_run", json!({"name": "probe", "namespace": "shop", "image": "busybox:1.36", "command": ["sleep", "3600"],
-        "env": {"MODE": "test"}, "labels": {"app": "probe"}, "restartPolicy": "Never"})).await;
+    let out = e
+        .ok(
+            "pod_run",
+            json!({"name": "probe", "namespace": "shop", "image": "busybox:1.36", "command": ["sleep", "3600"],
+        "env": {"MODE": "test"}, "labels": {"app": "probe"}, "restartPolicy": "Never"}),
+        )
+        .await;
     assert_eq!(out.structured["pod"], "shop/probe");
-    let waited = e.ok("resource_wait", json!({"kind": "pod", "name": "probe", "namespace": "shop", "condition": "Ready", "timeout": "20s"})).await;
+    let waited = e
+        .ok(
+            "resource_wait",
+            json!({"kind": "pod", "name": "probe", "namespace": "shop", "condition": "Ready", "timeout": "20s"}),
+        )
+        .await;
     assert_eq!(waited.structured["met"], true, "{}", waited.summary);
     let pod = e.ok("resource_get", json!({"kind": "pod", "name": "probe", "namespace": "shop"})).await;
     assert_eq!(pod.structured["object"]["spec"]["restartPolicy"], "Never");
@@ -347,10 +470,18 @@ async fn run_wait_and_delete_a_pod() {
     let phase = e.ok("resource_wait", json!({"kind": "pod", "name": "probe", "namespace": "shop", "jsonPath": "{.status.phase}=Running", "timeout": "5s"})).await;
     assert_eq!(phase.structured["met"], true);
     e.ok("resource_delete", json!({"kind": "pod", "name": "probe", "namespace": "shop"})).await;
-    let gone = e.ok("resource_wait", json!({"kind": "pod", "name": "probe", "namespace": "shop", "deleted": true, "timeout": "20s"})).await;
+    let gone = e
+        .ok(
+            "resource_wait",
+            json!({"kind": "pod", "name": "probe", "namespace": "shop", "deleted": true, "timeout": "20s"}),
+        )
+        .await;
     assert_eq!(gone.structured["met"], true, "{}", gone.summary);
     assert!(!e.progress.lock().expect("progress").is_empty(), "waits report progress");
-    let missing = e.call("resource_get", json!({"kind": "pod", "name": "probe", "namespace": "shop"})).await.expect_err("deleted");
+    let missing = e
+        .call("resource_get", json!({"kind": "pod", "name": "probe", "namespace": "shop"}))
+        .await
+        .expect_err("deleted");
     assert!(matches!(missing, ToolError::NotFound(_)));
     // A wait that cannot be met times out with what it saw.
     let late = e.ok("resource_wait", json!({"kind": "deploy", "name": "recommender", "namespace": "ml", "condition": "Available", "timeout": "1s"})).await;
@@ -360,7 +491,8 @@ async fn run_wait_and_delete_a_pod() {
     let failed = e.ok("resource_wait", json!({"kind": "job", "name": "nightly-report", "namespace": "batch", "condition": "Complete", "timeout": "30s"})).await;
     assert_eq!(failed.structured["met"], false);
     assert!(failed.summary.contains("cannot reach"), "{}", failed.summary);
-    let dry = e.ok("pod_run", json!({"name": "dry", "namespace": "shop", "image": "busybox:1.36", "dryRun": true})).await;
+    let dry =
+        e.ok("pod_run", json!({"name": "dry", "namespace": "shop", "image": "busybox:1.36", "dryRun": true})).await;
     assert!(dry.summary.starts_with("Dry run"));
     assert!(e.call("resource_get", json!({"kind": "pod", "name": "dry", "namespace": "shop"})).await.is_err());
 }
@@ -369,12 +501,19 @@ async fn run_wait_and_delete_a_pod() {
 async fn protected_objects_need_confirmation() {
     let e = Env::in_process(support::still(binnacle_sim::Scenario::Demo)).await;
     let rv = e.rv();
-    for (kind, name) in [("namespace", "kube-system"), ("ns", "default"), ("namespaces", "kube-public"), ("node", "sim-worker-1")] {
+    for (kind, name) in
+        [("namespace", "kube-system"), ("ns", "default"), ("namespaces", "kube-public"), ("node", "sim-worker-1")]
+    {
         let err = e.call("resource_delete", json!({"kind": kind, "name": name})).await.expect_err("protected");
         assert!(matches!(&err, ToolError::Forbidden(m) if m.contains("confirmProtected")), "{kind}/{name}: {err:?}");
     }
     assert_eq!(e.rv(), rv);
-    let ok = e.ok("resource_delete", json!({"kind": "node", "name": "sim-worker-2", "confirmProtected": true, "dryRun": true})).await;
+    let ok = e
+        .ok(
+            "resource_delete",
+            json!({"kind": "node", "name": "sim-worker-2", "confirmProtected": true, "dryRun": true}),
+        )
+        .await;
     assert!(ok.summary.contains("dry run"));
 }
 
@@ -387,6 +526,9 @@ async fn secret_reveal_returns_only_the_named_keys() {
     let out = e.ok("secret_reveal", json!({"namespace": "shop", "name": "api-keys", "keys": ["stripe"]})).await;
     assert_eq!(out.structured["values"], json!({"stripe": "sk_live_abc"}));
     assert!(!support::text(&out).contains("other-value"));
-    let missing = e.call("secret_reveal", json!({"namespace": "shop", "name": "api-keys", "keys": ["nope"]})).await.expect_err("no key");
+    let missing = e
+        .call("secret_reveal", json!({"namespace": "shop", "name": "api-keys", "keys": ["nope"]}))
+        .await
+        .expect_err("no key");
     assert!(matches!(&missing, ToolError::NotFound(m) if m.contains("its keys: other, stripe")), "{missing:?}");
 }

@@ -58,6 +58,10 @@ pub struct McpArgs {
     /// 127.0.0.1 and ::1 when listening on loopback, any host otherwise.
     #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
     pub allowed_hosts: Vec<String>,
+    /// Publish each tool's output schema in tools/list (larger listing; results carry structuredContent
+    /// either way).
+    #[arg(long)]
+    pub output_schemas: bool,
     /// Time limit of one tool call, e.g. 60s, 5m.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub call_timeout: Duration,
@@ -152,7 +156,7 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
     let filter = filter(&args.toolsets, args.read_only, &args.allow_tools, &args.deny_tools);
     catalog.check_filter(&filter).map_err(anyhow::Error::msg)?;
     let ctx = ToolContext::new(Arc::new(clusters(&args)?), Arc::new(settings(&args)?));
-    let server = McpServer::new(catalog, ctx, ServerOptions { filter, call_timeout: args.call_timeout })
+    let server = McpServer::new(catalog, ctx, ServerOptions { filter, call_timeout: args.call_timeout, output_schemas: args.output_schemas })
         .map_err(anyhow::Error::msg)?;
     tracing::info!(tools = server.tools().len(), read_only = args.read_only, transport = ?args.transport, "MCP server ready");
     match args.transport {

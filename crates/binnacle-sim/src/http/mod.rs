@@ -256,7 +256,7 @@ async fn dispatch(state: &Arc<ApiState>, req: Request) -> ApiResult<Response> {
         }
         Target::OpenApiIndex => Ok(json_response(StatusCode::OK, &openapi::index(cluster.registry()))),
         Target::OpenApiDoc(path) => openapi::document(cluster, &path)
-            .map(|doc| json_response(StatusCode::OK, &doc))
+            .map(|doc| doc.response())
             .ok_or_else(|| ApiError::new(Reason::NotFound, "the server could not find the requested resource")),
         Target::OpenApiV2 => Err(ApiError::new(Reason::NotFound, "OpenAPI v2 is not served; use /openapi/v3")),
         Target::Resource(r) => resource(state, r, req).await,

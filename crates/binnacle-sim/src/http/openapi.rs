@@ -21,6 +21,10 @@
 use crate::cluster::Cluster;
 use crate::registry::{Registry, ResourceType, StorageKey};
 use crate::schema::TYPED_KINDS;
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{StatusCode, header};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
 use k8s_openapi::schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
@@ -59,8 +63,34 @@ pub fn index(registry: &Registry) -> Value {
     json!({"paths": paths})
 }
 
+/// A group-version document and its JSON encoding (encoded once: `api/v1` takes milliseconds to encode,
+/// and kubectl fetches the document for every `apply`).
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The document.
+    pub value: Arc<Value>,
+    /// The document as JSON.
+    pub json: Bytes,
+}
+
+impl Document {
+    fn new(value: Value) -> Self {
+        let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        Self { value: Arc::new(value), json }
+    }
+
+    /// The `200 OK` response carrying the document.
+    pub fn response(&self) -> Response {
+        Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(self.json.clone()))
+            .unwrap_or_else(|_| Response::new(Body::empty()))
+    }
+}
+
 /// `/openapi/v3/{api/v1 | apis/g/v}`; `None` for a group-version that is not served.
-pub fn document(cluster: &Arc<Cluster>, path: &str) -> Option<Arc<Value>> {
+pub fn document(cluster: &Arc<Cluster>, path: &str) -> Option<Document> {
     let (group, version) = match path.split('/').collect::<Vec<_>>().as_slice() {
         ["api", v] => (String::new(), v.to_string()),
         ["apis", g, v] => (g.to_string(), v.to_string()),
@@ -85,14 +115,14 @@ pub fn document(cluster: &Arc<Cluster>, path: &str) -> Option<Arc<Value>> {
 type GroupVersion = (String, String);
 
 /// Documents of group-versions with only built-in kinds: the same for every cluster, built once.
-fn builtin_document(group: &str, version: &str, types: &[Arc<ResourceType>]) -> Arc<Value> {
-    static CACHE: OnceLock<Mutex<HashMap<GroupVersion, Arc<Value>>>> = OnceLock::new();
+fn builtin_document(group: &str, version: &str, types: &[Arc<ResourceType>]) -> Document {
+    static CACHE: OnceLock<Mutex<HashMap<GroupVersion, Document>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let key = (group.to_string(), version.to_string());
     if let Some(doc) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return doc.clone();
     }
-    let doc = Arc::new(build_document(None, group, version, types));
+    let doc = Document::new(build_document(None, group, version, types));
     cache.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_insert(doc).clone()
 }
 
@@ -103,7 +133,7 @@ struct CustomDocument {
     group: String,
     version: String,
     generation: u64,
-    doc: Arc<Value>,
+    doc: Document,
 }
 
 /// Documents of group-versions with custom resources, per cluster and registry generation.
@@ -113,7 +143,7 @@ fn custom_document(
     version: &str,
     generation: u64,
     types: &[Arc<ResourceType>],
-) -> Arc<Value> {
+) -> Document {
     static CACHE: Mutex<Vec<CustomDocument>> = Mutex::new(Vec::new());
     let same_cluster = |e: &CustomDocument| std::ptr::eq(e.cluster.as_ptr(), Arc::as_ptr(cluster));
     {
@@ -129,7 +159,7 @@ fn custom_document(
             return e.doc.clone();
         }
     }
-    let doc = Arc::new(build_document(Some(cluster), group, version, types));
+    let doc = Document::new(build_document(Some(cluster), group, version, types));
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     cache.push(CustomDocument {
         cluster: Arc::downgrade(cluster),
@@ -386,13 +416,13 @@ mod tests {
     fn builtin_documents_carry_kind_schemas() {
         let c = cluster();
         let started = Instant::now();
-        let core = document(&c, "api/v1").expect("api/v1");
+        let core = document(&c, "api/v1").expect("api/v1").value;
         let core_time = started.elapsed();
         let started = Instant::now();
-        let apps = document(&c, "apis/apps/v1").expect("apps/v1");
+        let apps = document(&c, "apis/apps/v1").expect("apps/v1").value;
         let apps_time = started.elapsed();
         let started = Instant::now();
-        let again = document(&c, "api/v1").expect("api/v1");
+        let again = document(&c, "api/v1").expect("api/v1").value;
         let cached_time = started.elapsed();
         assert!(Arc::ptr_eq(&core, &again), "built once");
         let size = |d: &Value| serde_json::to_vec(d).map(|b| b.len()).unwrap_or_default();
@@ -446,7 +476,7 @@ mod tests {
         let rt = c.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions").expect("crd type");
         c.create(&rt, "", crd, &Default::default()).expect("create crd");
         assert!(c.registry().generation() > generation);
-        let doc = document(&c, "apis/example.com/v1").expect("example.com/v1");
+        let doc = document(&c, "apis/example.com/v1").expect("example.com/v1").value;
         let schemas = &doc["components"]["schemas"];
         let widget = &schemas["com.example.v1.Widget"];
         assert_eq!(widget["x-kubernetes-group-version-kind"], json!([{"group": "example.com", "kind": "Widget", "version": "v1"}]));
@@ -459,7 +489,7 @@ mod tests {
         assert!(schemas.get(OBJECT_META).is_some() && schemas.get(LIST_META).is_some());
         assert_eq!(schemas["com.example.v1.WidgetList"]["x-kubernetes-group-version-kind"][0]["kind"], "WidgetList");
         assert!(doc["paths"].get("/apis/example.com/v1/namespaces/{namespace}/widgets/{name}").is_some());
-        let again = document(&c, "apis/example.com/v1").expect("cached");
+        let again = document(&c, "apis/example.com/v1").expect("cached").value;
         assert!(Arc::ptr_eq(&doc, &again));
         // Another cluster with the same generation does not see this one's document.
         let other = cluster();

@@ -483,3 +483,18 @@ async fn cordoned_node_is_tainted() {
     assert!(norm(&text.stdout).lines().any(|l| l == "Taints: node.kubernetes.io/unschedulable:NoSchedule"), "{text}");
     assert!(norm(&text.stdout).lines().any(|l| l == "Unschedulable: true"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zz_probe_apply_cost() {
+    let k = Sim::empty().await;
+    let path = k.file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: default}\ndata: {a: '1'}\n");
+    k.ok(&["apply", "-f", &path]).await;
+    for validate in ["--validate=strict", "--validate=false", "--validate=strict", "--validate=false"] {
+        let t = std::time::Instant::now();
+        for _ in 0..15 {
+            k.ok(&["apply", "-f", &path, validate]).await;
+        }
+        eprintln!("{validate}: {:?} per apply", t.elapsed() / 15);
+    }
+    eprintln!("doc requests: {}", k.requests("/openapi/v3/api/v1").len());
+}

@@ -20,7 +20,8 @@ pub struct Fixture {
 
 /// Starts a simulated cluster with a scenario, sped up 10×.
 pub async fn fixture(scenario: Scenario) -> Fixture {
-    let sim = SimCluster::start(SimOptions { scenario, speed: 10.0, ..SimOptions::default() }).await.expect("sim starts");
+    let sim =
+        SimCluster::start(SimOptions { scenario, speed: 10.0, ..SimOptions::default() }).await.expect("sim starts");
     let client = kube::Client::new(sim.router(), "default");
     let clusters = Arc::new(ClusterSet::from_client("sim", client));
     let ctx = ToolContext::new(clusters, Arc::new(Settings::default()));

@@ -31,10 +31,14 @@ pub fn parse_manifest(manifest: &str) -> Result<Vec<Value>, ToolError> {
     let mut docs = Vec::new();
     for (i, doc) in serde_norway::Deserializer::from_str(manifest).enumerate() {
         let n = i + 1;
-        let value = Value::deserialize(doc).map_err(|e| ToolError::invalid(format!("document {n} is not valid YAML or JSON: {e}")))?;
+        let value = Value::deserialize(doc)
+            .map_err(|e| ToolError::invalid(format!("document {n} is not valid YAML or JSON: {e}")))?;
         match value {
             Value::Null => continue,
-            Value::Object(ref m) if m.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) && m.get("items").is_some_and(Value::is_array) => {
+            Value::Object(ref m)
+                if m.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
+                    && m.get("items").is_some_and(Value::is_array) =>
+            {
                 for item in m.get("items").and_then(Value::as_array).cloned().unwrap_or_default() {
                     docs.push((n, item));
                 }
@@ -47,7 +51,10 @@ pub fn parse_manifest(manifest: &str) -> Result<Vec<Value>, ToolError> {
         return Err(ToolError::invalid("the manifest has no objects"));
     }
     if docs.len() > MAX_DOCUMENTS {
-        return Err(ToolError::invalid(format!("the manifest has {} objects; at most {MAX_DOCUMENTS} per call", docs.len())));
+        return Err(ToolError::invalid(format!(
+            "the manifest has {} objects; at most {MAX_DOCUMENTS} per call",
+            docs.len()
+        )));
     }
     for (n, doc) in &docs {
         let bad = |what: String| ToolError::invalid(format!("document {n}: {what}"));
@@ -57,12 +64,17 @@ pub fn parse_manifest(manifest: &str) -> Result<Vec<Value>, ToolError> {
         }
         common::check_api_version(api_version).map_err(|e| bad(e.to_string()))?;
         let kind = s(doc, "/kind");
-        if kind.is_empty() || !kind.starts_with(|c: char| c.is_ascii_uppercase()) || !kind.chars().all(|c| c.is_ascii_alphanumeric()) {
+        if kind.is_empty()
+            || !kind.starts_with(|c: char| c.is_ascii_uppercase())
+            || !kind.chars().all(|c| c.is_ascii_alphanumeric())
+        {
             return Err(bad(format!("kind {kind:?} is missing or not a Kind (e.g. Deployment)")));
         }
         let name = s(doc, "/metadata/name");
         if name.is_empty() {
-            return Err(bad("metadata.name is missing (server-side apply needs a name; generateName is not supported)".into()));
+            return Err(bad(
+                "metadata.name is missing (server-side apply needs a name; generateName is not supported)".into(),
+            ));
         }
         validate::object_name(name).map_err(|e| bad(e.to_string()))?;
         let ns = s(doc, "/metadata/namespace");
@@ -102,7 +114,13 @@ fn defined_by_crd(earlier: &[Value], api_version: &str, kind: &str) -> bool {
 }
 
 /// Resolves every document; unknown kinds are refused all together, before anything is changed.
-pub async fn resolve_all(kube: &Kube, ctx: &ToolContext, client: &Client, docs: Vec<Value>, namespace: Option<&str>) -> Result<Vec<Resolved>, ToolError> {
+pub async fn resolve_all(
+    kube: &Kube,
+    ctx: &ToolContext,
+    client: &Client,
+    docs: Vec<Value>,
+    namespace: Option<&str>,
+) -> Result<Vec<Resolved>, ToolError> {
     let mut out = Vec::new();
     let mut unknown = Vec::new();
     for (i, mut doc) in docs.into_iter().enumerate() {
@@ -117,12 +135,19 @@ pub async fn resolve_all(kube: &Kube, ctx: &ToolContext, client: &Client, docs: 
         let doc_ns = s(&doc, "/metadata/namespace").to_string();
         let ns = match &info {
             Some(info) if info.namespaced => {
-                if let (Some(given), false) = (namespace, doc_ns.is_empty()) {
-                    if given != doc_ns {
-                        return Err(ToolError::invalid(format!("document {}: its namespace {doc_ns} differs from the namespace argument {given}", i + 1)));
-                    }
+                if let (Some(given), false) = (namespace, doc_ns.is_empty())
+                    && given != doc_ns
+                {
+                    return Err(ToolError::invalid(format!(
+                        "document {}: its namespace {doc_ns} differs from the namespace argument {given}",
+                        i + 1
+                    )));
                 }
-                let ns = if doc_ns.is_empty() { namespace.unwrap_or(client.default_namespace()).to_string() } else { doc_ns };
+                let ns = if doc_ns.is_empty() {
+                    namespace.unwrap_or(client.default_namespace()).to_string()
+                } else {
+                    doc_ns
+                };
                 doc["metadata"]["namespace"] = json!(ns);
                 Some(ns)
             }
@@ -146,7 +171,13 @@ pub async fn resolve_all(kube: &Kube, ctx: &ToolContext, client: &Client, docs: 
 }
 
 /// Resolves a document whose CRD was applied earlier in the same call (waits briefly until served).
-pub async fn resolve_late(kube: &Kube, ctx: &ToolContext, client: &Client, r: &mut Resolved, namespace: Option<&str>) -> Result<ResourceInfo, ToolError> {
+pub async fn resolve_late(
+    kube: &Kube,
+    ctx: &ToolContext,
+    client: &Client,
+    r: &mut Resolved,
+    namespace: Option<&str>,
+) -> Result<ResourceInfo, ToolError> {
     let (api_version, kind) = (s(&r.doc, "/apiVersion").to_string(), s(&r.doc, "/kind").to_string());
     for attempt in 0..20 {
         kube.discovery.invalidate(ctx);
@@ -164,7 +195,9 @@ pub async fn resolve_late(kube: &Kube, ctx: &ToolContext, client: &Client, r: &m
         }
         tokio::time::sleep(std::time::Duration::from_millis(100 * (attempt + 1))).await;
     }
-    Err(ToolError::Unavailable(format!("{kind} ({api_version}) is still not served after its CRD was applied; try again in a moment")))
+    Err(ToolError::Unavailable(format!(
+        "{kind} ({api_version}) is still not served after its CRD was applied; try again in a moment"
+    )))
 }
 
 /// Prefixes an error with the document it is about, keeping its kind.
@@ -173,7 +206,10 @@ pub fn about(e: ToolError, what: &str) -> ToolError {
         ToolError::InvalidArguments(m) => ToolError::InvalidArguments(format!("{what}: {m}")),
         ToolError::NotFound(m) => ToolError::NotFound(format!("{what}: {m}")),
         ToolError::Forbidden(m) => ToolError::Forbidden(format!("{what}: {m}")),
-        ToolError::Conflict(m) => ToolError::Conflict(format!("{what}: {m}{}", if m.contains("conflict") { "; pass force: true to take over the fields" } else { "" })),
+        ToolError::Conflict(m) => ToolError::Conflict(format!(
+            "{what}: {m}{}",
+            if m.contains("conflict") { "; pass force: true to take over the fields" } else { "" }
+        )),
         ToolError::Unavailable(m) => ToolError::Unavailable(format!("{what}: {m}")),
         other => other,
     }
@@ -186,6 +222,15 @@ pub fn comparable(obj: &Value) -> Value {
         for k in ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"] {
             m.remove(k);
         }
+    }
+    o
+}
+
+/// [`comparable`] without `status`.
+fn without_status(obj: &Value) -> Value {
+    let mut o = comparable(obj);
+    if let Some(m) = o.as_object_mut() {
+        m.remove("status");
     }
     o
 }
@@ -246,11 +291,20 @@ impl Tool for ResourcesApply {
         parse_manifest(&input.manifest).map(|_| ())
     }
 
-    async fn run(&self, ctx: &ToolContext, input: ResourcesApplyInput) -> Result<Reply<ResourcesApplyOutput>, ToolError> {
+    async fn run(
+        &self,
+        ctx: &ToolContext,
+        input: ResourcesApplyInput,
+    ) -> Result<Reply<ResourcesApplyOutput>, ToolError> {
         let client = ctx.kube().await?;
         let docs = parse_manifest(&input.manifest)?;
         let mut resolved = resolve_all(&self.0, ctx, &client, docs, input.namespace.as_deref()).await?;
-        let pp = PatchParams { dry_run: input.dry_run, force: input.force, field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+        let pp = PatchParams {
+            dry_run: input.dry_run,
+            force: input.force,
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
         let mut results = Vec::new();
         let total = resolved.len();
         for (i, r) in resolved.iter_mut().enumerate() {
@@ -263,10 +317,12 @@ impl Tool for ResourcesApply {
             let raw = Raw::new(&client, &info, r.namespace.as_deref());
             let live = raw.get_opt(&name).await.map_err(|e| about(e, &what))?;
             let applied = raw.patch(&name, &pp, &Patch::Apply(r.doc.clone())).await.map_err(|e| about(e, &what))?;
+            // Unchanged: same resourceVersion, or the same content apart from status (controllers may
+            // have written status between the read and the apply).
             let result = match &live {
                 None => "created",
-                Some(l) if input.dry_run && comparable(l) == comparable(&applied) => "unchanged",
-                Some(l) if !input.dry_run && s(l, "/metadata/resourceVersion") == s(&applied, "/metadata/resourceVersion") => "unchanged",
+                Some(l) if s(l, "/metadata/resourceVersion") == s(&applied, "/metadata/resourceVersion") => "unchanged",
+                Some(l) if without_status(l) == without_status(&applied) => "unchanged",
                 Some(_) => "configured",
             };
             if info.kind == "CustomResourceDefinition" && !input.dry_run {
@@ -289,7 +345,11 @@ impl Tool for ResourcesApply {
 }
 
 fn done_before(results: &[ApplyResult]) -> String {
-    if results.is_empty() { String::new() } else { format!(" — after applying {} document(s) before it", results.len()) }
+    if results.is_empty() {
+        String::new()
+    } else {
+        format!(" — after applying {} document(s) before it", results.len())
+    }
 }
 
 #[cfg(test)]
@@ -301,11 +361,21 @@ mod tests {
         let docs = parse_manifest("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\n{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"b\"}}]}").expect("parses");
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1]["kind"], "Secret");
-        for bad in ["", "kind: ConfigMap\nmetadata: {name: a}", "apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: a-}", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: A_B}", "- a\n- b", "apiVersion: v1\nkind: x\nmetadata: {name: a}", "a: [b"] {
+        for bad in [
+            "",
+            "kind: ConfigMap\nmetadata: {name: a}",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: a-}",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: A_B}",
+            "- a\n- b",
+            "apiVersion: v1\nkind: x\nmetadata: {name: a}",
+            "a: [b",
+        ] {
             assert!(matches!(parse_manifest(bad), Err(ToolError::InvalidArguments(_))), "{bad:?}");
         }
         assert!(defined_by_crd(
-            &[serde_json::json!({"kind": "CustomResourceDefinition", "spec": {"group": "example.com", "names": {"kind": "Widget"}, "versions": [{"name": "v1"}]}})],
+            &[
+                serde_json::json!({"kind": "CustomResourceDefinition", "spec": {"group": "example.com", "names": {"kind": "Widget"}, "versions": [{"name": "v1"}]}})
+            ],
             "example.com/v1",
             "Widget"
         ));

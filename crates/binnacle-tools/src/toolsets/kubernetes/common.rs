@@ -30,7 +30,12 @@ pub type Shared = Arc<Kube>;
 
 impl Kube {
     /// The call's client and the resource `kind` names (see [`Discovery::resolve`]).
-    pub async fn resolve(&self, ctx: &ToolContext, kind: &str, api_version: Option<&str>) -> Result<(Client, ResourceInfo), ToolError> {
+    pub async fn resolve(
+        &self,
+        ctx: &ToolContext,
+        kind: &str,
+        api_version: Option<&str>,
+    ) -> Result<(Client, ResourceInfo), ToolError> {
         let client = ctx.kube().await?;
         let info = self.discovery.resolve(ctx, &client, kind, api_version).await?;
         Ok((client, info))
@@ -141,7 +146,8 @@ impl Raw {
             Some(Value::Array(items)) => items.into_iter().map(|o| self.typed(o)).collect(),
             _ => Vec::new(),
         };
-        let cont = list.pointer("/metadata/continue").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+        let cont =
+            list.pointer("/metadata/continue").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
         let remaining = list.pointer("/metadata/remainingItemCount").and_then(Value::as_i64);
         Ok(Page { items, cont, remaining })
     }
@@ -180,7 +186,8 @@ impl Raw {
     pub async fn json_patch(&self, name: &str, pp: &PatchParams, ops: &Value) -> Result<Value, ToolError> {
         // The body of a merge patch is the JSON as given; only the content type differs.
         let mut req = self.request.patch(name, pp, &Patch::Merge(ops)).map_err(build)?;
-        let content_type = "application/json-patch+json".parse().map_err(|_| ToolError::Internal("content type".into()))?;
+        let content_type =
+            "application/json-patch+json".parse().map_err(|_| ToolError::Internal("content type".into()))?;
         req.headers_mut().insert("content-type", content_type);
         Ok(self.typed(self.client.request::<Value>(req).await?))
     }
@@ -289,7 +296,8 @@ pub fn age_of(v: Option<&Value>, now: Timestamp) -> String {
 
 /// Human time since `t` (`3m20s`), `""` when unknown.
 pub fn ago(t: Option<Timestamp>, now: Timestamp) -> String {
-    t.map(|t| binnacle_objects::time::human_duration(binnacle_objects::time::seconds_between(t, now))).unwrap_or_default()
+    t.map(|t| binnacle_objects::time::human_duration(binnacle_objects::time::seconds_between(t, now)))
+        .unwrap_or_default()
 }
 
 /// The controller owner reference of an object (or its first owner).
@@ -307,7 +315,12 @@ pub fn owned_by(obj: &Value, uid: &str) -> bool {
 
 /// Wide columns kept in compact rows, per kind (the rest of `-o wide` is left out).
 fn keep_wide(kind: &str, column: &str) -> bool {
-    matches!((kind, column), ("Pod", "IP" | "Node") | ("Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job", "Images") | ("Node", "Internal-IP"))
+    matches!(
+        (kind, column),
+        ("Pod", "IP" | "Node")
+            | ("Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job", "Images")
+            | ("Node", "Internal-IP")
+    )
 }
 
 /// `Up-to-date` → `upToDate`, `Nominated Node` → `nominatedNode`, `Port(s)` → `ports`,
@@ -316,7 +329,8 @@ pub fn camel(name: &str) -> String {
     let cleaned: String = name.chars().filter(|c| !matches!(c, '(' | ')')).collect();
     let mut out = String::new();
     for word in cleaned.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
-        let word = if word.chars().all(|c| !c.is_ascii_lowercase()) { word.to_ascii_lowercase() } else { word.to_string() };
+        let word =
+            if word.chars().all(|c| !c.is_ascii_lowercase()) { word.to_ascii_lowercase() } else { word.to_string() };
         let mut chars = word.chars();
         if let Some(first) = chars.next() {
             out.push(if out.is_empty() { first.to_ascii_lowercase() } else { first.to_ascii_uppercase() });
@@ -344,10 +358,11 @@ pub fn row(info: &ResourceInfo, printer_columns: Option<&[Value]>, obj: &Value, 
             continue;
         }
         out.insert(key, cell);
-        if out.len() == 1 && info.namespaced {
-            if let Some(ns) = obj.pointer("/metadata/namespace") {
-                out.insert("namespace".into(), ns.clone());
-            }
+        if out.len() == 1
+            && info.namespaced
+            && let Some(ns) = obj.pointer("/metadata/namespace")
+        {
+            out.insert("namespace".into(), ns.clone());
         }
     }
     out
@@ -370,7 +385,11 @@ pub async fn printer_columns(client: &Client, info: &ResourceInfo) -> Option<Vec
     if info.is_builtin() {
         return None;
     }
-    let crds = Raw::new(client, &Kube::builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false), None);
+    let crds = Raw::new(
+        client,
+        &Kube::builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false),
+        None,
+    );
     let crd = crds.get_opt(&info.qualified()).await.ok().flatten();
     let columns = crd
         .as_ref()
@@ -424,8 +443,17 @@ pub fn keep_tail(lines: &mut Vec<String>, bytes: usize) -> usize {
 
 /// A resource name as typed (`deploy`, `Deployment`, `rollouts.argoproj.io`).
 pub fn check_kind(kind: &str) -> Result<(), ToolError> {
-    let ok = !kind.is_empty() && kind.len() <= 253 && kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') && !kind.starts_with(['.', '-']);
-    if ok { Ok(()) } else { Err(ToolError::invalid(format!("kind {kind:?} is not valid: use a Kind, plural or short name such as Deployment, pods or deploy"))) }
+    let ok = !kind.is_empty()
+        && kind.len() <= 253
+        && kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && !kind.starts_with(['.', '-']);
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(format!(
+            "kind {kind:?} is not valid: use a Kind, plural or short name such as Deployment, pods or deploy"
+        )))
+    }
 }
 
 /// An `apiVersion` (`v1`, `apps/v1`, `argoproj.io/v1alpha1`).
@@ -433,7 +461,11 @@ pub fn check_api_version(av: &str) -> Result<(), ToolError> {
     let (group, version) = super::resolve::split_api_version(av);
     let group_ok = group.is_empty() || binnacle_objects::names::check_dns1123_subdomain(group).is_ok();
     let version_ok = binnacle_objects::names::check_dns1123_label(version).is_ok() && version.starts_with('v');
-    if group_ok && version_ok { Ok(()) } else { Err(ToolError::invalid(format!("apiVersion {av:?} is not valid: use v1, apps/v1 or group/version"))) }
+    if group_ok && version_ok {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(format!("apiVersion {av:?} is not valid: use v1, apps/v1 or group/version")))
+    }
 }
 
 /// An optional namespace.
@@ -442,7 +474,12 @@ pub fn check_ns(ns: Option<&String>) -> Result<(), ToolError> {
 }
 
 /// Common checks of `kind`, `name`, `namespace` and `apiVersion`.
-pub fn check_target(kind: &str, name: &str, namespace: Option<&String>, api_version: Option<&String>) -> Result<(), ToolError> {
+pub fn check_target(
+    kind: &str,
+    name: &str,
+    namespace: Option<&String>,
+    api_version: Option<&String>,
+) -> Result<(), ToolError> {
     check_kind(kind)?;
     validate::object_name(name)?;
     check_ns(namespace)?;
@@ -451,7 +488,11 @@ pub fn check_target(kind: &str, name: &str, namespace: Option<&String>, api_vers
 
 /// An integer in a range.
 pub fn check_range(what: &str, v: i64, min: i64, max: i64) -> Result<(), ToolError> {
-    if (min..=max).contains(&v) { Ok(()) } else { Err(ToolError::invalid(format!("{what} must be from {min} to {max}, got {v}"))) }
+    if (min..=max).contains(&v) {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(format!("{what} must be from {min} to {max}, got {v}")))
+    }
 }
 
 /// A regular expression (bounded size).
@@ -459,7 +500,10 @@ pub fn check_regex(what: &str, re: &str) -> Result<regex::Regex, ToolError> {
     if re.len() > 512 {
         return Err(ToolError::invalid(format!("{what} is longer than 512 characters")));
     }
-    regex::RegexBuilder::new(re).size_limit(1 << 20).build().map_err(|e| ToolError::invalid(format!("{what} {re:?} is not a valid regular expression: {e}")))
+    regex::RegexBuilder::new(re)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| ToolError::invalid(format!("{what} {re:?} is not a valid regular expression: {e}")))
 }
 
 // ------------------------------------------------------------------------------------------ schemas
@@ -482,7 +526,8 @@ pub fn compact_schema(schema: &mut schemars::Schema) {
 fn compact(v: &mut Value) {
     let Value::Object(map) = v else { return };
     if let Some(Value::Array(any)) = map.get("anyOf") {
-        let non_null: Vec<Value> = any.iter().filter(|s| s.get("type").and_then(Value::as_str) != Some("null")).cloned().collect();
+        let non_null: Vec<Value> =
+            any.iter().filter(|s| s.get("type").and_then(Value::as_str) != Some("null")).cloned().collect();
         if non_null.len() == 1 {
             map.remove("anyOf");
             if let Value::Object(inner) = &non_null[0] {
@@ -515,10 +560,11 @@ fn compact(v: &mut Value) {
     if map.get("minimum").and_then(Value::as_i64) == Some(0) {
         map.remove("minimum");
     }
-    if let Some(Value::String(d)) = map.get_mut("description") {
-        if d.ends_with('.') && !d.ends_with("..") {
-            d.pop();
-        }
+    if let Some(Value::String(d)) = map.get_mut("description")
+        && d.ends_with('.')
+        && !d.ends_with("..")
+    {
+        d.pop();
     }
     for key in ["properties", "items", "additionalProperties"] {
         match map.get_mut(key) {
@@ -552,6 +598,8 @@ mod tests {
         compact_schema(&mut s);
         let v = s.to_value();
         assert_eq!(v["properties"]["a"], json!({"type": "string", "description": "x"}));
+        assert_eq!(v["properties"]["b"], json!({"type": "integer"}));
+        assert_eq!(v["properties"]["c"], json!({"type": "string", "enum": ["x", "y"], "description": "c"}));
         let mut e = schemars::json_schema!({"description": "Arguments.", "type": "object", "properties": {
             "p": {"description": "Which.", "oneOf": [{"const": "A", "type": "string", "description": "a"}, {"const": "B", "type": "string"}]},
             "f": {"type": "boolean", "default": false}}});
@@ -560,8 +608,6 @@ mod tests {
         assert!(v.get("description").is_none());
         assert_eq!(v["properties"]["p"], json!({"description": "Which", "type": "string", "enum": ["A", "B"]}));
         assert_eq!(v["properties"]["f"], json!({"type": "boolean"}));
-        assert_eq!(v["properties"]["b"], json!({"type": "integer", "minimum": 0}));
-        assert_eq!(v["properties"]["c"], json!({"type": "string", "enum": ["x", "y"], "description": "c"}));
     }
 
     #[test]

@@ -74,16 +74,24 @@ impl Tool for ResourceDelete {
         Ok(())
     }
 
-    async fn run(&self, ctx: &ToolContext, input: ResourceDeleteInput) -> Result<Reply<ResourceDeleteOutput>, ToolError> {
+    async fn run(
+        &self,
+        ctx: &ToolContext,
+        input: ResourceDeleteInput,
+    ) -> Result<Reply<ResourceDeleteOutput>, ToolError> {
         let (client, info) = self.0.resolve(ctx, &input.kind, None).await?;
         let namespace = common::namespace_for(&client, &info, input.namespace.as_deref());
         let object = common::display(&info.kind, namespace.as_deref(), &input.name);
         if info.group.is_empty() && !input.confirm_protected {
             if info.kind == "Namespace" && PROTECTED_NAMESPACES.contains(&input.name.as_str()) {
-                return Err(ToolError::Forbidden(format!("{object} is a system namespace; deleting it breaks the cluster. Pass confirmProtected: true if you really mean it")));
+                return Err(ToolError::Forbidden(format!(
+                    "{object} is a system namespace; deleting it breaks the cluster. Pass confirmProtected: true if you really mean it"
+                )));
             }
             if info.kind == "Node" {
-                return Err(ToolError::Forbidden(format!("deleting {object} removes it from the cluster (drain it first with node_drain). Pass confirmProtected: true if you really mean it")));
+                return Err(ToolError::Forbidden(format!(
+                    "deleting {object} removes it from the cluster (drain it first with node_drain). Pass confirmProtected: true if you really mean it"
+                )));
             }
         }
         let dp = DeleteParams {

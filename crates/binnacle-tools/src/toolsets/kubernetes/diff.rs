@@ -51,8 +51,8 @@ pub struct ResourceDiffOutput {
 /// `resource_diff`.
 pub struct ResourceDiff(pub Shared);
 
-/// Cleans an object for the diff: status and write-only metadata dropped, secrets redacted with a
-/// "changed" marker computed against `other` (the other side).
+/// Cleans an object for the diff: status and write-only metadata dropped, Secret values redacted; on
+/// the new side (`other` = the old object) values that differ are marked "changed".
 pub fn prepare(obj: &Value, other: Option<&Value>) -> Value {
     let mut o = comparable(obj);
     if let Some(m) = o.as_object_mut() {
@@ -65,7 +65,10 @@ pub fn prepare(obj: &Value, other: Option<&Value>) -> Value {
                 for (k, v) in map.iter_mut() {
                     let changed = other.and_then(|x| x.get(field)).and_then(|d| d.get(k)).is_none_or(|ov| ov != v);
                     let len = v.as_str().map(|t| if field == "data" { t.len() * 3 / 4 } else { t.len() }).unwrap_or(0);
-                    *v = json!(format!("<redacted: {len} bytes{}>", if changed && other.is_some() { ", changed" } else { "" }));
+                    *v = json!(format!(
+                        "<redacted: {len} bytes{}>",
+                        if changed && other.is_some() { ", changed" } else { "" }
+                    ));
                 }
             }
         }
@@ -113,7 +116,12 @@ impl Tool for ResourceDiff {
         let client = ctx.kube().await?;
         let docs = parse_manifest(&input.manifest)?;
         let resolved = resolve_all(&self.0, ctx, &client, docs, input.namespace.as_deref()).await?;
-        let pp = PatchParams { dry_run: true, force: input.force, field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+        let pp = PatchParams {
+            dry_run: true,
+            force: input.force,
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
         let mut objects = Vec::new();
         for (i, r) in resolved.iter().enumerate() {
             let Some(info) = &r.info else {
@@ -126,7 +134,7 @@ impl Tool for ResourceDiff {
             let live = raw.get_opt(name).await.map_err(|e| about(e, &what))?;
             let dry = raw.patch(name, &pp, &Patch::Apply(r.doc.clone())).await.map_err(|e| about(e, &what))?;
             let after = prepare(&dry, live.as_ref());
-            let before = live.as_ref().map(|l| prepare(l, Some(&dry))).unwrap_or(Value::Null);
+            let before = live.as_ref().map(|l| prepare(l, None)).unwrap_or(Value::Null);
             let diff = unified(&before, &after, if live.is_some() { "live" } else { "/dev/null" }, "applied");
             let action = match (&live, diff.is_empty()) {
                 (None, _) => "create",
@@ -136,8 +144,17 @@ impl Tool for ResourceDiff {
             objects.push(DiffResult { object: r.display(), action: action.into(), diff });
         }
         let changing = objects.iter().filter(|o| o.action != "unchanged").count();
-        let list = objects.iter().filter(|o| o.action != "unchanged").map(|o| format!("{} {}", o.action, o.object)).collect::<Vec<_>>().join(", ");
-        let summary = format!("{changing} of {} objects would change{}.", objects.len(), if list.is_empty() { String::new() } else { format!(": {list}") });
+        let list = objects
+            .iter()
+            .filter(|o| o.action != "unchanged")
+            .map(|o| format!("{} {}", o.action, o.object))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let summary = format!(
+            "{changing} of {} objects would change{}.",
+            objects.len(),
+            if list.is_empty() { String::new() } else { format!(": {list}") }
+        );
         let mut out = ResourceDiffOutput { objects };
         // Long diffs are cut per object rather than dropping objects.
         let budget = common::budget_bytes(ctx);
@@ -168,7 +185,7 @@ mod tests {
     fn diffs_redact_secret_values_but_show_changes() {
         let live = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "resourceVersion": "1"}, "data": {"password": "aHVudGVyMg==", "user": "YWRtaW4="}});
         let new = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "resourceVersion": "2"}, "data": {"password": "czNjcjN0IQ==", "user": "YWRtaW4="}});
-        let d = unified(&prepare(&live, Some(&new)), &prepare(&new, Some(&live)), "live", "applied");
+        let d = unified(&prepare(&live, None), &prepare(&new, Some(&live)), "live", "applied");
         assert!(d.contains("changed") && !d.contains("aHVudGVyMg") && !d.contains("czNjcjN0"), "{d}");
         assert!(!d.contains("resourceVersion"), "{d}");
         assert!(d.contains("--- live") && d.contains("+++ applied"), "{d}");

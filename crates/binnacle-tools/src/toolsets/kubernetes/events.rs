@@ -50,7 +50,11 @@ fn count_of(e: &Value) -> i64 {
 
 /// The events about objects, for `describe`: events whose involved object is one of `objects`
 /// (kind, name, uid — an empty uid matches any instance of the name).
-pub async fn events_for(client: &Client, namespace: Option<&str>, objects: &[(String, String, String)]) -> Result<Vec<Value>, ToolError> {
+pub async fn events_for(
+    client: &Client,
+    namespace: Option<&str>,
+    objects: &[(String, String, String)],
+) -> Result<Vec<Value>, ToolError> {
     let raw = Raw::new(client, &kinds::events(), namespace.or(Some("default")));
     let mut out = Vec::new();
     if objects.len() == 1 {
@@ -66,7 +70,10 @@ pub async fn events_for(client: &Client, namespace: Option<&str>, objects: &[(St
     // Many objects: one list of the namespace's events, filtered here.
     for e in raw.list_all(&ListParams::default(), 5000).await? {
         let (k, n, u) = (s(&e, "/involvedObject/kind"), s(&e, "/involvedObject/name"), s(&e, "/involvedObject/uid"));
-        if objects.iter().any(|(kind, name, uid)| kind == k && name == n && (uid.is_empty() || u.is_empty() || uid == u)) {
+        if objects
+            .iter()
+            .any(|(kind, name, uid)| kind == k && name == n && (uid.is_empty() || u.is_empty() || uid == u))
+        {
             out.push(e);
         }
     }
@@ -195,15 +202,17 @@ impl Tool for EventsList {
         if input.all_namespaces && input.namespace.is_some() {
             return Err(ToolError::invalid("give either namespace or allNamespaces, not both"));
         }
-        if let Some(r) = &input.reason {
-            if r.is_empty() || r.len() > 128 || !r.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(ToolError::invalid(format!("reason {r:?} is not valid: event reasons are CamelCase words such as BackOff")));
-            }
+        if let Some(r) = &input.reason
+            && (r.is_empty() || r.len() > 128 || !r.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err(ToolError::invalid(format!(
+                "reason {r:?} is not valid: event reasons are CamelCase words such as BackOff"
+            )));
         }
-        if let Some(k) = &input.kind {
-            if k.is_empty() || k.len() > 63 || !k.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(ToolError::invalid(format!("kind {k:?} is not valid: use a Kind such as Pod")));
-            }
+        if let Some(k) = &input.kind
+            && (k.is_empty() || k.len() > 63 || !k.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err(ToolError::invalid(format!("kind {k:?} is not valid: use a Kind such as Pod")));
         }
         if let Some(n) = &input.name {
             validate::object_name(n)?;
@@ -220,7 +229,8 @@ impl Tool for EventsList {
     async fn run(&self, ctx: &ToolContext, input: EventsListInput) -> Result<Reply<EventsListOutput>, ToolError> {
         let client = ctx.kube().await?;
         let info = kinds::events();
-        let namespace = if input.all_namespaces { None } else { common::namespace_for(&client, &info, input.namespace.as_deref()) };
+        let namespace =
+            if input.all_namespaces { None } else { common::namespace_for(&client, &info, input.namespace.as_deref()) };
         let mut fields = Vec::new();
         if let Some(t) = input.type_ {
             fields.push(format!("type={t:?}"));
@@ -264,7 +274,8 @@ impl Tool for EventsList {
         let fit = common::fitting(&lines, common::budget_bytes(ctx));
         let cut = lines.len() - fit;
         lines.truncate(fit);
-        let where_ = namespace.as_deref().map(|n| format!("in namespace {n}")).unwrap_or_else(|| "in all namespaces".into());
+        let where_ =
+            namespace.as_deref().map(|n| format!("in namespace {n}")).unwrap_or_else(|| "in all namespaces".into());
         let mut summary = format!("{total} events {where_} ({warnings} warnings)");
         if let Some(first) = lines.first() {
             summary.push_str(&format!("; newest: {} {} on {}", first.type_, first.reason, first.object));

@@ -65,7 +65,8 @@ impl Tool for ApiResourcesList {
     fn validate(input: &ApiResourcesInput) -> Result<(), ToolError> {
         match input.group.as_deref() {
             None | Some("" | "core") => Ok(()),
-            Some(g) => binnacle_objects::names::check_dns1123_subdomain(g).map_err(|e| ToolError::invalid(format!("group {g:?} is not valid: {e}"))),
+            Some(g) => binnacle_objects::names::check_dns1123_subdomain(g)
+                .map_err(|e| ToolError::invalid(format!("group {g:?} is not valid: {e}"))),
         }
     }
 
@@ -86,7 +87,11 @@ impl Tool for ApiResourcesList {
             })
             .collect();
         let groups: std::collections::BTreeSet<&str> = snapshot.resources.iter().map(|r| r.group.as_str()).collect();
-        let summary = format!("{} resource kinds in {} API groups.", resources.len(), if group.is_some() { 1 } else { groups.len() });
+        let summary = format!(
+            "{} resource kinds in {} API groups.",
+            resources.len(),
+            if group.is_some() { 1 } else { groups.len() }
+        );
         Ok(Reply::new(summary, ApiResourcesOutput { resources }))
     }
 }
@@ -186,10 +191,10 @@ impl Tool for ResourcesList {
         if input.all_namespaces && input.namespace.is_some() {
             return Err(ToolError::invalid("give either namespace or allNamespaces, not both"));
         }
-        if let Some(c) = &input.cont {
-            if c.len() > 4096 || c.chars().any(char::is_control) {
-                return Err(ToolError::invalid("continue must be the token a previous page returned"));
-            }
+        if let Some(c) = &input.cont
+            && (c.len() > 4096 || c.chars().any(char::is_control))
+        {
+            return Err(ToolError::invalid("continue must be the token a previous page returned"));
         }
         Ok(())
     }
@@ -197,12 +202,22 @@ impl Tool for ResourcesList {
     async fn run(&self, ctx: &ToolContext, input: ResourcesListInput) -> Result<Reply<ResourcesListOutput>, ToolError> {
         let (client, info) = self.0.resolve(ctx, &input.kind, input.api_version.as_deref()).await?;
         if !info.verbs.is_empty() && !info.supports("list") {
-            return Err(ToolError::invalid(format!("{} cannot be listed (verbs: {})", info.qualified(), info.verbs.join(", "))));
+            return Err(ToolError::invalid(format!(
+                "{} cannot be listed (verbs: {})",
+                info.qualified(),
+                info.verbs.join(", ")
+            )));
         }
-        let namespace = if input.all_namespaces { None } else { common::namespace_for(&client, &info, input.namespace.as_deref()) };
+        let namespace =
+            if input.all_namespaces { None } else { common::namespace_for(&client, &info, input.namespace.as_deref()) };
         let raw = Raw::new(&client, &info, namespace.as_deref());
-        let printer = if input.output == ListOutput::Summary { common::printer_columns(&client, &info).await } else { None };
-        let mut lp = ListParams { label_selector: input.label_selector.clone(), field_selector: input.field_selector.clone(), ..Default::default() };
+        let printer =
+            if input.output == ListOutput::Summary { common::printer_columns(&client, &info).await } else { None };
+        let mut lp = ListParams {
+            label_selector: input.label_selector.clone(),
+            field_selector: input.field_selector.clone(),
+            ..Default::default()
+        };
         lp.limit = Some(input.limit.unwrap_or(DEFAULT_LIMIT));
         lp.continue_token = input.cont.clone();
         let budget = common::budget_bytes(ctx);
@@ -276,7 +291,11 @@ fn status_breakdown(kind: &str, items: &[Value]) -> Option<String> {
         match kind {
             "Pod" => binnacle_objects::table::pod_status(o),
             "Node" => {
-                let ready = common::arr(o, "/status/conditions").iter().find(|c| s(c, "/type") == "Ready").map(|c| s(c, "/status") == "True").unwrap_or(false);
+                let ready = common::arr(o, "/status/conditions")
+                    .iter()
+                    .find(|c| s(c, "/type") == "Ready")
+                    .map(|c| s(c, "/status") == "True")
+                    .unwrap_or(false);
                 let mut st = if ready { "Ready".to_string() } else { "NotReady".to_string() };
                 if o.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
                     st.push_str(",SchedulingDisabled");
@@ -287,7 +306,8 @@ fn status_breakdown(kind: &str, items: &[Value]) -> Option<String> {
             _ => String::new(),
         }
     };
-    if !matches!(kind, "Pod" | "Node" | "PersistentVolumeClaim" | "PersistentVolume" | "Namespace") || items.is_empty() {
+    if !matches!(kind, "Pod" | "Node" | "PersistentVolumeClaim" | "PersistentVolume" | "Namespace") || items.is_empty()
+    {
         return None;
     }
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -296,7 +316,13 @@ fn status_breakdown(kind: &str, items: &[Value]) -> Option<String> {
     }
     let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
     counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    Some(counts.iter().map(|(k, n)| format!("{n} {}", if k.is_empty() { "unknown" } else { k })).collect::<Vec<_>>().join(", "))
+    Some(
+        counts
+            .iter()
+            .map(|(k, n)| format!("{n} {}", if k.is_empty() { "unknown" } else { k }))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 /// Cleans an object for output: managed fields and last-applied stripped, Secret values redacted,

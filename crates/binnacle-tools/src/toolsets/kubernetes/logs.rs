@@ -80,7 +80,8 @@ pub struct PodLogsOutput {
 pub struct PodLogs;
 
 fn check_container(c: &str) -> Result<(), ToolError> {
-    binnacle_objects::names::check_dns1123_label(c).map_err(|e| ToolError::invalid(format!("container {c:?} is not valid: {e}")))
+    binnacle_objects::names::check_dns1123_label(c)
+        .map_err(|e| ToolError::invalid(format!("container {c:?} is not valid: {e}")))
 }
 
 impl Tool for PodLogs {
@@ -88,7 +89,8 @@ impl Tool for PodLogs {
     type Output = PodLogsOutput;
     const NAME: &'static str = "pod_logs";
     const TITLE: &'static str = "Pod logs";
-    const DESCRIPTION: &'static str = "Read a container's log tail, regex-filtered; adds the crashed instance's last lines.";
+    const DESCRIPTION: &'static str =
+        "Read a container's log tail, regex-filtered; adds the crashed instance's last lines.";
     const TOOLSET: Toolset = Toolset::Kubernetes;
     const TAGS: &'static [&'static str] = &["pods", "logs", "read"];
     const ANNOTATIONS: Annotations = Annotations::READ;
@@ -118,7 +120,11 @@ impl Tool for PodLogs {
         let client = ctx.kube().await?;
         let ns = common::namespace_for(&client, &kinds::pods(), input.namespace.as_deref()).unwrap_or_default();
         let pod = Raw::new(&client, &kinds::pods(), Some(&ns)).get(&input.name).await?;
-        let names: Vec<String> = arr(&pod, "/spec/initContainers").iter().chain(arr(&pod, "/spec/containers")).map(|c| s(c, "/name").to_string()).collect();
+        let names: Vec<String> = arr(&pod, "/spec/initContainers")
+            .iter()
+            .chain(arr(&pod, "/spec/containers"))
+            .map(|c| s(c, "/name").to_string())
+            .collect();
         let default = pod
             .pointer("/metadata/annotations/kubectl.kubernetes.io~1default-container")
             .and_then(Value::as_str)
@@ -128,7 +134,11 @@ impl Tool for PodLogs {
             .unwrap_or_default();
         let container = input.container.clone().unwrap_or(default);
         if !names.contains(&container) {
-            return Err(ToolError::invalid(format!("pod {ns}/{} has no container {container:?}; containers: {}", input.name, names.join(", "))));
+            return Err(ToolError::invalid(format!(
+                "pod {ns}/{} has no container {container:?}; containers: {}",
+                input.name,
+                names.join(", ")
+            )));
         }
         let include = input.include.as_deref().map(|r| common::check_regex("include", r)).transpose()?;
         let exclude = input.exclude.as_deref().map(|r| common::check_regex("exclude", r)).transpose()?;
@@ -136,7 +146,9 @@ impl Tool for PodLogs {
         let tail = input.tail_lines.unwrap_or(DEFAULT_TAIL) as usize;
         let since = input.since.as_deref().map(validate::duration_secs).transpose()?;
         let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
-        let keep = |line: &str| include.as_ref().is_none_or(|re| re.is_match(line)) && exclude.as_ref().is_none_or(|re| !re.is_match(line));
+        let keep = |line: &str| {
+            include.as_ref().is_none_or(|re| re.is_match(line)) && exclude.as_ref().is_none_or(|re| !re.is_match(line))
+        };
         // With filters, read further back so that `tail` matching lines can be found.
         let fetch_tail = if filtering { (tail * 20).min(20_000) } else { tail };
         let (raw, note) = read(&api, &input.name, &container, input.previous, fetch_tail, since).await?;
@@ -146,19 +158,36 @@ impl Tool for PodLogs {
         if lines.len() > tail {
             lines.drain(..lines.len() - tail);
         }
-        let status = arr(&pod, "/status/containerStatuses").iter().chain(arr(&pod, "/status/initContainerStatuses")).find(|c| s(c, "/name") == container).cloned();
+        let status = arr(&pod, "/status/containerStatuses")
+            .iter()
+            .chain(arr(&pod, "/status/initContainerStatuses"))
+            .find(|c| s(c, "/name") == container)
+            .cloned();
         let restarts = status.as_ref().map(|st| int(st, "/restartCount")).unwrap_or(0);
         let last = status.as_ref().and_then(|st| st.pointer("/lastState/terminated")).cloned();
         let mut previous_instance = None;
-        if !input.previous && restarts > 0 {
-            if let Some(t) = &last {
-                let (prev, _) = read(&api, &input.name, &container, true, if filtering { PREVIOUS_TAIL * 20 } else { PREVIOUS_TAIL }, None).await?;
-                let mut prev: Vec<String> = prev.iter().map(|l| untrusted_text(l)).filter(|l| keep(l)).collect();
-                if prev.len() > PREVIOUS_TAIL {
-                    prev.drain(..prev.len() - PREVIOUS_TAIL);
-                }
-                previous_instance = Some(PreviousInstance { reason: s(t, "/reason").to_string(), exit_code: int(t, "/exitCode"), lines: prev });
+        if !input.previous
+            && restarts > 0
+            && let Some(t) = &last
+        {
+            let (prev, _) = read(
+                &api,
+                &input.name,
+                &container,
+                true,
+                if filtering { PREVIOUS_TAIL * 20 } else { PREVIOUS_TAIL },
+                None,
+            )
+            .await?;
+            let mut prev: Vec<String> = prev.iter().map(|l| untrusted_text(l)).filter(|l| keep(l)).collect();
+            if prev.len() > PREVIOUS_TAIL {
+                prev.drain(..prev.len() - PREVIOUS_TAIL);
             }
+            previous_instance = Some(PreviousInstance {
+                reason: s(t, "/reason").to_string(),
+                exit_code: int(t, "/exitCode"),
+                lines: prev,
+            });
         }
         // Keep the newest lines within the budget (the end of a log is what explains a failure).
         let budget = common::budget_bytes(ctx);
@@ -168,7 +197,11 @@ impl Tool for PodLogs {
         }
         let dropped = common::keep_tail(&mut lines, budget.saturating_sub(prev_bytes + 512));
         let pod_ref = format!("{ns}/{}", input.name);
-        let mut summary = format!("{} log lines from {pod_ref} container {container}{}", lines.len(), if input.previous { " (previous instance)" } else { "" });
+        let mut summary = format!(
+            "{} log lines from {pod_ref} container {container}{}",
+            lines.len(),
+            if input.previous { " (previous instance)" } else { "" }
+        );
         if filtering {
             summary.push_str(&format!(" (matched {matched} of the last {scanned} lines)"));
         }
@@ -193,14 +226,22 @@ impl Tool for PodLogs {
         };
         let mut reply = Reply::new(summary, out).untrusted();
         if dropped > 0 {
-            reply = reply.omitted(format!("{dropped} older lines (output budget): use tailLines, since or include to narrow"));
+            reply = reply
+                .omitted(format!("{dropped} older lines (output budget): use tailLines, since or include to narrow"));
         }
         Ok(reply)
     }
 }
 
 /// Reads a log; a container that has not started gives no lines and the server's reason.
-async fn read(api: &Api<Pod>, pod: &str, container: &str, previous: bool, tail: usize, since: Option<u64>) -> Result<(Vec<String>, Option<String>), ToolError> {
+async fn read(
+    api: &Api<Pod>,
+    pod: &str,
+    container: &str,
+    previous: bool,
+    tail: usize,
+    since: Option<u64>,
+) -> Result<(Vec<String>, Option<String>), ToolError> {
     let lp = LogParams {
         container: Some(container.to_string()),
         previous,
@@ -211,7 +252,9 @@ async fn read(api: &Api<Pod>, pod: &str, container: &str, previous: bool, tail: 
     };
     match api.logs(pod, &lp).await {
         Ok(text) => Ok((text.lines().map(str::to_string).collect(), None)),
-        Err(kube::Error::Api(status)) if status.code == 400 => Ok((Vec::new(), Some(format!("No logs: {}", untrusted_text(&status.message))))),
+        Err(kube::Error::Api(status)) if status.code == 400 => {
+            Ok((Vec::new(), Some(format!("No logs: {}", untrusted_text(&status.message)))))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -13,12 +13,12 @@ mod logs;
 mod nodes;
 mod patch;
 mod pods;
+pub mod resolve;
 mod rollout;
 mod secrets;
 mod top;
 mod wait;
 mod workloads;
-pub mod resolve;
 
 use crate::catalog::ToolSpec;
 use crate::context::ToolContext;

@@ -70,7 +70,11 @@ impl Tool for NodeCordon {
 
     async fn run(&self, ctx: &ToolContext, input: NodeInput) -> Result<Reply<NodeOutput>, ToolError> {
         let (unschedulable, changed) = set_unschedulable(ctx, &input.name, true).await?;
-        let summary = if changed { format!("Cordoned node {}: no new pods are scheduled on it.", input.name) } else { format!("Node {} was already cordoned.", input.name) };
+        let summary = if changed {
+            format!("Cordoned node {}: no new pods are scheduled on it.", input.name)
+        } else {
+            format!("Node {} was already cordoned.", input.name)
+        };
         Ok(Reply::new(summary, NodeOutput { node: input.name, unschedulable, changed }))
     }
 }
@@ -94,7 +98,11 @@ impl Tool for NodeUncordon {
 
     async fn run(&self, ctx: &ToolContext, input: NodeInput) -> Result<Reply<NodeOutput>, ToolError> {
         let (unschedulable, changed) = set_unschedulable(ctx, &input.name, false).await?;
-        let summary = if changed { format!("Uncordoned node {}: pods can be scheduled on it again.", input.name) } else { format!("Node {} was already schedulable.", input.name) };
+        let summary = if changed {
+            format!("Uncordoned node {}: pods can be scheduled on it again.", input.name)
+        } else {
+            format!("Node {} was already schedulable.", input.name)
+        };
         Ok(Reply::new(summary, NodeOutput { node: input.name, unschedulable, changed }))
     }
 }
@@ -173,11 +181,14 @@ impl Tool for NodeDrain {
     }
 
     async fn run(&self, ctx: &ToolContext, input: NodeDrainInput) -> Result<Reply<NodeDrainOutput>, ToolError> {
-        let timeout = input.timeout.as_deref().map(validate::duration_secs).transpose()?.unwrap_or(DEFAULT_DRAIN_TIMEOUT);
+        let timeout =
+            input.timeout.as_deref().map(validate::duration_secs).transpose()?.unwrap_or(DEFAULT_DRAIN_TIMEOUT);
         let deadline = Instant::now() + Duration::from_secs(timeout);
         let client = ctx.kube().await?;
         Raw::new(&client, &kinds::nodes(), None).get(&input.name).await?;
-        let pods = Raw::new(&client, &kinds::pods(), None).list_all(&ListParams::default().fields(&format!("spec.nodeName={}", input.name)), 10_000).await?;
+        let pods = Raw::new(&client, &kinds::pods(), None)
+            .list_all(&ListParams::default().fields(&format!("spec.nodeName={}", input.name)), 10_000)
+            .await?;
         // Decide about every pod before changing anything.
         let mut skipped = Vec::new();
         let mut blockers = Vec::new();
@@ -192,7 +203,10 @@ impl Tool for NodeDrain {
             }
             if controller.is_some_and(|c| s(c, "/kind") == "DaemonSet") {
                 if input.ignore_daemon_sets {
-                    skipped.push(PodNote { pod: key, reason: format!("DaemonSet {}", s(controller.unwrap_or(&Value::Null), "/name")) });
+                    skipped.push(PodNote {
+                        pod: key,
+                        reason: format!("DaemonSet {}", s(controller.unwrap_or(&Value::Null), "/name")),
+                    });
                 } else {
                     blockers.push(format!("{key} is managed by a DaemonSet (pass ignoreDaemonSets: true to leave it)"));
                 }
@@ -202,14 +216,23 @@ impl Tool for NodeDrain {
                 blockers.push(format!("{key} is not managed by a controller and would be lost (pass force: true)"));
                 continue;
             }
-            if !finished && arr(p, "/spec/volumes").iter().any(|v| v.get("emptyDir").is_some()) && !input.delete_empty_dir_data {
-                blockers.push(format!("{key} uses emptyDir storage whose data would be lost (pass deleteEmptyDirData: true)"));
+            if !finished
+                && arr(p, "/spec/volumes").iter().any(|v| v.get("emptyDir").is_some())
+                && !input.delete_empty_dir_data
+            {
+                blockers.push(format!(
+                    "{key} uses emptyDir storage whose data would be lost (pass deleteEmptyDirData: true)"
+                ));
                 continue;
             }
             to_evict.push(p.clone());
         }
         if !blockers.is_empty() {
-            return Err(ToolError::Conflict(format!("cannot drain node {}: {}. Nothing was changed", input.name, blockers.join("; "))));
+            return Err(ToolError::Conflict(format!(
+                "cannot drain node {}: {}. Nothing was changed",
+                input.name,
+                blockers.join("; ")
+            )));
         }
         let (_, cordoned) = set_unschedulable(ctx, &input.name, true).await?;
         let total = to_evict.len();
@@ -231,8 +254,14 @@ impl Tool for NodeDrain {
                         evicted.push(p.clone());
                     }
                     Err(kube::Error::Api(st)) if st.code == 429 => {
-                        let cause = st.details.as_ref().and_then(|d| d.causes.first()).map(|c| c.message.clone()).unwrap_or_default();
-                        let reason = if cause.is_empty() { st.message.clone() } else { format!("{} {cause}", st.message) };
+                        let cause = st
+                            .details
+                            .as_ref()
+                            .and_then(|d| d.causes.first())
+                            .map(|c| c.message.clone())
+                            .unwrap_or_default();
+                        let reason =
+                            if cause.is_empty() { st.message.clone() } else { format!("{} {cause}", st.message) };
                         still.push((p, untrusted_text(&reason)));
                     }
                     Err(e) => return Err(ToolError::from(e)),
@@ -250,7 +279,9 @@ impl Tool for NodeDrain {
         while !terminating.is_empty() {
             let mut left = Vec::new();
             for p in terminating {
-                let now = Raw::new(&client, &kinds::pods(), Some(s(&p, "/metadata/namespace"))).get_opt(s(&p, "/metadata/name")).await?;
+                let now = Raw::new(&client, &kinds::pods(), Some(s(&p, "/metadata/namespace")))
+                    .get_opt(s(&p, "/metadata/name"))
+                    .await?;
                 if now.is_some_and(|n| s(&n, "/metadata/uid") == s(&p, "/metadata/uid")) {
                     left.push(p);
                 }
@@ -261,10 +292,24 @@ impl Tool for NodeDrain {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        let mut remaining: Vec<PodNote> = pending.iter().map(|(p, why)| PodNote { pod: pod_key(p), reason: if why.is_empty() { "not evicted".into() } else { why.clone() } }).collect();
-        remaining.extend(terminating.iter().map(|p| PodNote { pod: pod_key(p), reason: "evicted, still terminating".into() }));
+        let mut remaining: Vec<PodNote> = pending
+            .iter()
+            .map(|(p, why)| PodNote {
+                pod: pod_key(p),
+                reason: if why.is_empty() { "not evicted".into() } else { why.clone() },
+            })
+            .collect();
+        remaining.extend(
+            terminating.iter().map(|p| PodNote { pod: pod_key(p), reason: "evicted, still terminating".into() }),
+        );
         let complete = remaining.is_empty();
-        let out = NodeDrainOutput { node: input.name.clone(), complete, evicted: evicted.iter().map(pod_key).collect(), skipped, remaining };
+        let out = NodeDrainOutput {
+            node: input.name.clone(),
+            complete,
+            evicted: evicted.iter().map(pod_key).collect(),
+            skipped,
+            remaining,
+        };
         let mut summary = format!(
             "{} node {}: evicted {} pod(s), skipped {}{}.",
             if complete { "Drained" } else { "Partly drained" },
@@ -277,7 +322,12 @@ impl Tool for NodeDrain {
             summary.push_str(&format!(
                 " After {timeout} s, {} pod(s) remain: {}. The node stays cordoned; call again to retry.",
                 out.remaining.len(),
-                out.remaining.iter().take(3).map(|r| format!("{} ({})", r.pod, r.reason)).collect::<Vec<_>>().join("; ")
+                out.remaining
+                    .iter()
+                    .take(3)
+                    .map(|r| format!("{} ({})", r.pod, r.reason))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ));
         }
         Ok(Reply::new(summary, out))

@@ -65,7 +65,8 @@ pub struct ResourcePatch(pub Shared);
 /// The patch as a JSON value (a string holding JSON or YAML is parsed).
 fn patch_value(patch: &Value) -> Result<Value, ToolError> {
     match patch {
-        Value::String(text) => serde_norway::from_str::<Value>(text).map_err(|e| ToolError::invalid(format!("patch is not valid JSON or YAML: {e}"))),
+        Value::String(text) => serde_norway::from_str::<Value>(text)
+            .map_err(|e| ToolError::invalid(format!("patch is not valid JSON or YAML: {e}"))),
         other => Ok(other.clone()),
     }
 }
@@ -82,25 +83,36 @@ fn check_patch(patch: &Value, type_: Option<PatchType>) -> Result<(), ToolError>
             for (i, op) in ops.iter().enumerate() {
                 let name = op.get("op").and_then(Value::as_str).unwrap_or("");
                 if !matches!(name, "add" | "remove" | "replace" | "move" | "copy" | "test") {
-                    return Err(ToolError::invalid(format!("operation {i}: op must be add, remove, replace, move, copy or test, got {:?}", op.get("op"))));
+                    return Err(ToolError::invalid(format!(
+                        "operation {i}: op must be add, remove, replace, move, copy or test, got {:?}",
+                        op.get("op")
+                    )));
                 }
                 let path = op.get("path").and_then(Value::as_str).unwrap_or("-");
                 if !path.starts_with('/') && !path.is_empty() {
-                    return Err(ToolError::invalid(format!("operation {i}: path must be a JSON pointer such as /spec/replicas")));
+                    return Err(ToolError::invalid(format!(
+                        "operation {i}: path must be a JSON pointer such as /spec/replicas"
+                    )));
                 }
                 if matches!(name, "add" | "replace" | "test") && op.get("value").is_none() {
                     return Err(ToolError::invalid(format!("operation {i}: {name} needs a value")));
                 }
-                if matches!(name, "move" | "copy") && !op.get("from").and_then(Value::as_str).is_some_and(|f| f.starts_with('/')) {
+                if matches!(name, "move" | "copy")
+                    && !op.get("from").and_then(Value::as_str).is_some_and(|f| f.starts_with('/'))
+                {
                     return Err(ToolError::invalid(format!("operation {i}: {name} needs from, a JSON pointer")));
                 }
             }
             Ok(())
         }
-        (Some(PatchType::Json), _) => Err(ToolError::invalid("a json patch is an array of operations, e.g. [{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":3}]")),
+        (Some(PatchType::Json), _) => Err(ToolError::invalid(
+            "a json patch is an array of operations, e.g. [{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":3}]",
+        )),
         (_, Value::Object(m)) if !m.is_empty() => Ok(()),
         (_, Value::Array(_)) => Err(ToolError::invalid("an array patch needs type json")),
-        _ => Err(ToolError::invalid("a merge or strategic patch is a non-empty object, e.g. {\"spec\":{\"replicas\":3}}")),
+        _ => Err(ToolError::invalid(
+            "a merge or strategic patch is a non-empty object, e.g. {\"spec\":{\"replicas\":3}}",
+        )),
     }
 }
 
@@ -124,18 +136,23 @@ impl Tool for ResourcePatch {
         let patch = patch_value(&input.patch)?;
         let type_ = input.type_.unwrap_or(if info.is_builtin() { PatchType::Strategic } else { PatchType::Merge });
         if type_ == PatchType::Strategic && !info.is_builtin() {
-            return Err(ToolError::invalid(format!("{} is a custom resource: strategic merge patches do not apply to it; use type merge or json", info.qualified())));
+            return Err(ToolError::invalid(format!(
+                "{} is a custom resource: strategic merge patches do not apply to it; use type merge or json",
+                info.qualified()
+            )));
         }
         let namespace = common::namespace_for(&client, &info, input.namespace.as_deref());
         let raw = Raw::new(&client, &info, namespace.as_deref());
         let before = raw.get(&input.name).await?;
-        let pp = PatchParams { dry_run: input.dry_run, field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+        let pp =
+            PatchParams { dry_run: input.dry_run, field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
         let after = match type_ {
             PatchType::Merge => raw.patch(&input.name, &pp, &Patch::Merge(patch)).await?,
             PatchType::Strategic => raw.patch(&input.name, &pp, &Patch::Strategic(patch)).await?,
             PatchType::Json => raw.json_patch(&input.name, &pp, &patch).await?,
         };
-        let diff = diff::unified(&diff::prepare(&before, Some(&after)), &diff::prepare(&after, Some(&before)), "before", "after");
+        let diff =
+            diff::unified(&diff::prepare(&before, None), &diff::prepare(&after, Some(&before)), "before", "after");
         let object = common::display(&info.kind, namespace.as_deref(), &input.name);
         let changed = !diff.is_empty();
         let summary = match (changed, input.dry_run) {
@@ -155,7 +172,10 @@ mod tests {
     #[test]
     fn patches_are_checked() {
         assert!(check_patch(&json!({"spec": {"replicas": 2}}), None).is_ok());
-        assert!(check_patch(&json!([{"op": "replace", "path": "/spec/replicas", "value": 2}]), Some(PatchType::Json)).is_ok());
+        assert!(
+            check_patch(&json!([{"op": "replace", "path": "/spec/replicas", "value": 2}]), Some(PatchType::Json))
+                .is_ok()
+        );
         assert!(check_patch(&json!([{"op": "frob", "path": "/x"}]), Some(PatchType::Json)).is_err());
         assert!(check_patch(&json!([{"op": "add", "path": "/x"}]), Some(PatchType::Json)).is_err());
         assert!(check_patch(&json!({}), Some(PatchType::Merge)).is_err());

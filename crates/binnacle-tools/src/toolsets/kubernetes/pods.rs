@@ -93,23 +93,31 @@ impl Tool for PodRun {
 
     fn validate(input: &PodRunInput) -> Result<(), ToolError> {
         validate::object_name(&input.name)?;
-        names::check_dns1123_subdomain(&input.name).map_err(|e| ToolError::invalid(format!("pod name {:?} is not valid: {e}", input.name)))?;
+        names::check_dns1123_subdomain(&input.name)
+            .map_err(|e| ToolError::invalid(format!("pod name {:?} is not valid: {e}", input.name)))?;
         check_ns(input.namespace.as_ref())?;
         validate::image(&input.image)?;
         check_args("command", input.command.as_deref().unwrap_or_default())?;
         check_args("args", input.args.as_deref().unwrap_or_default())?;
         for (k, v) in input.env.iter().flatten() {
-            let ok = !k.is_empty() && k.len() <= 256 && !k.starts_with(|c: char| c.is_ascii_digit()) && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            let ok = !k.is_empty()
+                && k.len() <= 256
+                && !k.starts_with(|c: char| c.is_ascii_digit())
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
             if !ok {
-                return Err(ToolError::invalid(format!("env name {k:?} is not valid: letters, digits, '_', '-' and '.', not starting with a digit")));
+                return Err(ToolError::invalid(format!(
+                    "env name {k:?} is not valid: letters, digits, '_', '-' and '.', not starting with a digit"
+                )));
             }
             if v.len() > 32_768 || v.contains('\0') {
                 return Err(ToolError::invalid(format!("env {k} value is too long or contains NUL")));
             }
         }
         for (k, v) in input.labels.iter().flatten() {
-            names::check_qualified_name(k).map_err(|e| ToolError::invalid(format!("label key {k:?} is not valid: {e}")))?;
-            names::check_label_value(v).map_err(|e| ToolError::invalid(format!("label value {v:?} is not valid: {e}")))?;
+            names::check_qualified_name(k)
+                .map_err(|e| ToolError::invalid(format!("label key {k:?} is not valid: {e}")))?;
+            names::check_label_value(v)
+                .map_err(|e| ToolError::invalid(format!("label value {v:?} is not valid: {e}")))?;
         }
         Ok(())
     }
@@ -117,7 +125,8 @@ impl Tool for PodRun {
     async fn run(&self, ctx: &ToolContext, input: PodRunInput) -> Result<Reply<PodRunOutput>, ToolError> {
         let client = ctx.kube().await?;
         let ns = common::namespace_for(&client, &kinds::pods(), input.namespace.as_deref()).unwrap_or_default();
-        let container_name = if names::check_dns1123_label(&input.name).is_ok() { input.name.clone() } else { "main".to_string() };
+        let container_name =
+            if names::check_dns1123_label(&input.name).is_ok() { input.name.clone() } else { "main".to_string() };
         let mut container = Map::new();
         container.insert("name".into(), json!(container_name));
         container.insert("image".into(), json!(input.image));
@@ -128,7 +137,10 @@ impl Tool for PodRun {
             container.insert("args".into(), json!(a));
         }
         if let Some(env) = &input.env {
-            container.insert("env".into(), json!(env.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>()));
+            container.insert(
+                "env".into(),
+                json!(env.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>()),
+            );
         }
         let labels = input.labels.clone().unwrap_or_else(|| BTreeMap::from([("run".to_string(), input.name.clone())]));
         let policy = match input.restart_policy.unwrap_or(RestartPolicy::Always) {
@@ -144,7 +156,10 @@ impl Tool for PodRun {
         let summary = if input.dry_run {
             format!("Dry run: pod {} with image {} would be created.", out.pod, input.image)
         } else {
-            format!("Created pod {} with image {}; wait for it with resource_wait (condition Ready).", out.pod, input.image)
+            format!(
+                "Created pod {} with image {}; wait for it with resource_wait (condition Ready).",
+                out.pod, input.image
+            )
         };
         Ok(Reply::new(summary, out))
     }
@@ -269,29 +284,51 @@ impl Tool for PodExec {
     }
 
     async fn run(&self, ctx: &ToolContext, input: PodExecInput) -> Result<Reply<PodExecOutput>, ToolError> {
-        let timeout = input.timeout.as_deref().map(validate::duration_secs).transpose()?.unwrap_or(DEFAULT_EXEC_TIMEOUT);
+        let timeout =
+            input.timeout.as_deref().map(validate::duration_secs).transpose()?.unwrap_or(DEFAULT_EXEC_TIMEOUT);
         let client = ctx.kube().await?;
         let ns = common::namespace_for(&client, &kinds::pods(), input.namespace.as_deref()).unwrap_or_default();
         let pod = Raw::new(&client, &kinds::pods(), Some(&ns)).get(&input.name).await?;
         let names: Vec<&str> = arr(&pod, "/spec/containers").iter().map(|c| s(c, "/name")).collect();
         let container = input.container.clone().or_else(|| names.first().map(|n| n.to_string())).unwrap_or_default();
         if !names.contains(&container.as_str()) {
-            return Err(ToolError::invalid(format!("pod {ns}/{} has no container {container:?}; containers: {}", input.name, names.join(", "))));
+            return Err(ToolError::invalid(format!(
+                "pod {ns}/{} has no container {container:?}; containers: {}",
+                input.name,
+                names.join(", ")
+            )));
         }
         let status = arr(&pod, "/status/containerStatuses").iter().find(|c| s(c, "/name") == container);
-        if !status.is_some_and(|c| c.pointer("/state/running").is_some()) {
-            let state = status.map(|c| super::describe::state_text(c.get("state"), jiff::Timestamp::now())).unwrap_or_else(|| "not started".into());
-            return Err(ToolError::Conflict(format!("container {container} of pod {ns}/{} is not running ({state}); exec needs a running container", input.name)));
+        if status.is_none_or(|c| c.pointer("/state/running").is_none()) {
+            let state = status
+                .map(|c| super::describe::state_text(c.get("state"), jiff::Timestamp::now()))
+                .unwrap_or_else(|| "not started".into());
+            return Err(ToolError::Conflict(format!(
+                "container {container} of pod {ns}/{} is not running ({state}); exec needs a running container",
+                input.name
+            )));
         }
         let api: Api<Pod> = Api::namespaced(client, &ns);
-        let ap = AttachParams { container: Some(container.clone()), stdin: false, stdout: true, stderr: true, tty: false, ..Default::default() };
+        let ap = AttachParams {
+            container: Some(container.clone()),
+            stdin: false,
+            stdout: true,
+            stderr: true,
+            tty: false,
+            ..Default::default()
+        };
         let work = async {
             let mut proc = api.exec(&input.name, input.command.clone(), &ap).await.map_err(|e| match e {
-                kube::Error::Api(st) if !st.message.to_ascii_lowercase().contains("upgrade") => ToolError::from(kube::Error::Api(st)),
-                other => ToolError::Unavailable(format!("exec needs a WebSocket connection to the API server, which failed: {other}")),
+                kube::Error::Api(st) if !st.message.to_ascii_lowercase().contains("upgrade") => {
+                    ToolError::from(kube::Error::Api(st))
+                }
+                other => ToolError::Unavailable(format!(
+                    "exec needs a WebSocket connection to the API server, which failed: {other}"
+                )),
             })?;
             let status_fut = proc.take_status();
-            let (out, err) = tokio::join!(read_capped(proc.stdout(), MAX_CAPTURE), read_capped(proc.stderr(), MAX_CAPTURE));
+            let (out, err) =
+                tokio::join!(read_capped(proc.stdout(), MAX_CAPTURE), read_capped(proc.stderr(), MAX_CAPTURE));
             let status = match status_fut {
                 Some(f) => f.await,
                 None => None,
@@ -299,10 +336,11 @@ impl Tool for PodExec {
             let _ = proc.join().await;
             Ok::<_, ToolError>((out, err, status))
         };
-        let ((stdout, out_cut), (stderr, err_cut), status) = match tokio::time::timeout(Duration::from_secs(timeout), work).await {
-            Ok(r) => r?,
-            Err(_) => return Err(ToolError::Timeout(timeout)),
-        };
+        let ((stdout, out_cut), (stderr, err_cut), status) =
+            match tokio::time::timeout(Duration::from_secs(timeout), work).await {
+                Ok(r) => r?,
+                Err(_) => return Err(ToolError::Timeout(timeout)),
+            };
         let code = exit_code(status.as_ref());
         let budget = common::budget_bytes(ctx);
         let (stdout, cut1) = head_tail(&untrusted_text(&String::from_utf8_lossy(&stdout)), budget * 3 / 4);
@@ -314,9 +352,13 @@ impl Tool for PodExec {
             stdout.len(),
             stderr.len()
         );
-        let mut reply = Reply::new(summary, PodExecOutput { pod: pod_ref, container, exit_code: code, stdout, stderr }).untrusted();
+        let mut reply =
+            Reply::new(summary, PodExecOutput { pod: pod_ref, container, exit_code: code, stdout, stderr }).untrusted();
         if out_cut + err_cut + cut1 + cut2 > 0 {
-            reply = reply.omitted(format!("{} bytes of output cut from the middle (size limit); redirect to a file and read parts of it", out_cut + err_cut + cut1 + cut2));
+            reply = reply.omitted(format!(
+                "{} bytes of output cut from the middle (size limit); redirect to a file and read parts of it",
+                out_cut + err_cut + cut1 + cut2
+            ));
         }
         Ok(reply)
     }

@@ -100,13 +100,11 @@ impl Snapshot {
         let name = name.to_ascii_lowercase();
         let group = group.map(|g| if g == "core" { "" } else { g });
         let candidates = || {
-            self.resources.iter().filter(move |r| {
-                group.is_none_or(|g| r.group == g) && version.map_or(r.preferred, |v| r.version == v)
-            })
+            self.resources
+                .iter()
+                .filter(move |r| group.is_none_or(|g| r.group == g) && version.map_or(r.preferred, |v| r.version == v))
         };
-        candidates()
-            .find(|r| r.named(&name))
-            .or_else(|| candidates().find(|r| r.short_names.iter().any(|s| *s == name)))
+        candidates().find(|r| r.named(&name)).or_else(|| candidates().find(|r| r.short_names.contains(&name)))
     }
 
     /// Resolves `name` as typed: plain, `plural.group` or `plural.version.group`.
@@ -118,12 +116,12 @@ impl Snapshot {
             return None;
         }
         let (resource, rest) = name.split_once('.')?;
-        if let Some((v, g)) = rest.split_once('.') {
-            if v.starts_with('v') && v[1..].starts_with(|c: char| c.is_ascii_digit()) {
-                if let Some(found) = self.find(resource, Some(g), Some(v)) {
-                    return Some(found);
-                }
-            }
+        if let Some((v, g)) = rest.split_once('.')
+            && v.starts_with('v')
+            && v[1..].starts_with(|c: char| c.is_ascii_digit())
+            && let Some(found) = self.find(resource, Some(g), Some(v))
+        {
+            return Some(found);
         }
         self.find(resource, Some(rest), version)
     }
@@ -142,7 +140,11 @@ impl Snapshot {
             .resources
             .iter()
             .filter(|r| r.preferred && !stem.is_empty())
-            .filter(|r| r.plural.contains(stem) || stem.contains(r.singular.as_str()) || r.kind.to_ascii_lowercase().contains(stem))
+            .filter(|r| {
+                r.plural.contains(stem)
+                    || stem.contains(r.singular.as_str())
+                    || r.kind.to_ascii_lowercase().contains(stem)
+            })
             .map(ResourceInfo::qualified)
             .collect();
         out.dedup();
@@ -168,7 +170,12 @@ fn key(ctx: &ToolContext) -> (usize, String) {
 
 impl Discovery {
     /// The snapshot for the call's context, fetched when missing, stale or `refresh` is set.
-    pub async fn snapshot(&self, ctx: &ToolContext, client: &Client, refresh: bool) -> Result<Arc<Snapshot>, ToolError> {
+    pub async fn snapshot(
+        &self,
+        ctx: &ToolContext,
+        client: &Client,
+        refresh: bool,
+    ) -> Result<Arc<Snapshot>, ToolError> {
         let key = key(ctx);
         if !refresh {
             let cached = self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
@@ -183,7 +190,13 @@ impl Discovery {
     }
 
     /// Resolves what the user typed to one resource; refreshes discovery once on a miss.
-    pub async fn resolve(&self, ctx: &ToolContext, client: &Client, name: &str, api_version: Option<&str>) -> Result<ResourceInfo, ToolError> {
+    pub async fn resolve(
+        &self,
+        ctx: &ToolContext,
+        client: &Client,
+        name: &str,
+        api_version: Option<&str>,
+    ) -> Result<ResourceInfo, ToolError> {
         let (group, version) = match api_version {
             Some(av) => {
                 let (g, v) = split_api_version(av);
@@ -200,7 +213,8 @@ impl Discovery {
             return Ok(found.clone());
         }
         let suggestions = snapshot.suggestions(name);
-        let hint = if suggestions.is_empty() { String::new() } else { format!(" Did you mean: {}?", suggestions.join(", ")) };
+        let hint =
+            if suggestions.is_empty() { String::new() } else { format!(" Did you mean: {}?", suggestions.join(", ")) };
         let within = api_version.map(|av| format!(" in {av}")).unwrap_or_default();
         Err(ToolError::invalid(format!(
             "unknown resource kind {name:?}{within}: the cluster does not serve it.{hint} Call api_resources_list to see what it serves."
@@ -208,7 +222,13 @@ impl Discovery {
     }
 
     /// The resource for an object's `apiVersion` and `kind`; `None` when the cluster does not serve it.
-    pub async fn by_gvk(&self, ctx: &ToolContext, client: &Client, api_version: &str, kind: &str) -> Result<Option<ResourceInfo>, ToolError> {
+    pub async fn by_gvk(
+        &self,
+        ctx: &ToolContext,
+        client: &Client,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<Option<ResourceInfo>, ToolError> {
         let snapshot = self.snapshot(ctx, client, false).await?;
         if let Some(found) = snapshot.by_gvk(api_version, kind) {
             return Ok(Some(found.clone()));
@@ -253,7 +273,11 @@ async fn fetch_aggregated(client: &Client) -> Result<Option<Vec<ResourceInfo>>, 
                 out.push(ResourceInfo {
                     group: group_name.clone(),
                     version: v.clone(),
-                    singular: r.singular_resource.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| kind.to_ascii_lowercase()),
+                    singular: r
+                        .singular_resource
+                        .clone()
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| kind.to_ascii_lowercase()),
                     kind,
                     plural,
                     short_names: r.short_names.clone(),
@@ -273,12 +297,22 @@ async fn fetch_legacy(client: &Client) -> Result<Vec<ResourceInfo>, ToolError> {
     let groups = client.list_api_groups().await?;
     let mut wanted = Vec::new();
     for g in &groups.groups {
-        let preferred = g.preferred_version.as_ref().map(|p| p.version.clone()).or_else(|| g.versions.first().map(|v| v.version.clone()));
+        let preferred = g
+            .preferred_version
+            .as_ref()
+            .map(|p| p.version.clone())
+            .or_else(|| g.versions.first().map(|v| v.version.clone()));
         for v in &g.versions {
-            wanted.push((g.name.clone(), v.version.clone(), Some(&v.version) == preferred.as_ref(), v.group_version.clone()));
+            wanted.push((
+                g.name.clone(),
+                v.version.clone(),
+                Some(&v.version) == preferred.as_ref(),
+                v.group_version.clone(),
+            ));
         }
     }
-    let fetched = futures::future::join_all(wanted.iter().map(|(_, _, _, gv)| client.list_api_group_resources(gv))).await;
+    let fetched =
+        futures::future::join_all(wanted.iter().map(|(_, _, _, gv)| client.list_api_group_resources(gv))).await;
     for ((group, version, preferred, _), list) in wanted.into_iter().zip(fetched) {
         match list {
             Ok(list) => lists.push((group, version, preferred, list)),
@@ -289,7 +323,10 @@ async fn fetch_legacy(client: &Client) -> Result<Vec<ResourceInfo>, ToolError> {
     let mut out = Vec::new();
     for (group, version, preferred, list) in lists {
         let subresources = |plural: &str| -> Vec<String> {
-            list.resources.iter().filter_map(|r| r.name.strip_prefix(plural).and_then(|s| s.strip_prefix('/')).map(str::to_string)).collect()
+            list.resources
+                .iter()
+                .filter_map(|r| r.name.strip_prefix(plural).and_then(|s| s.strip_prefix('/')).map(str::to_string))
+                .collect()
         };
         for r in list.resources.iter().filter(|r| !r.name.contains('/')) {
             out.push(ResourceInfo {
@@ -297,7 +334,11 @@ async fn fetch_legacy(client: &Client) -> Result<Vec<ResourceInfo>, ToolError> {
                 version: version.clone(),
                 kind: r.kind.clone(),
                 plural: r.name.clone(),
-                singular: if r.singular_name.is_empty() { r.kind.to_ascii_lowercase() } else { r.singular_name.clone() },
+                singular: if r.singular_name.is_empty() {
+                    r.kind.to_ascii_lowercase()
+                } else {
+                    r.singular_name.clone()
+                },
                 short_names: r.short_names.clone().unwrap_or_default(),
                 namespaced: r.namespaced,
                 verbs: r.verbs.clone(),

@@ -3,7 +3,9 @@
 //! or ControllerRevisions), `rollout_undo` (back to the previous or a given revision; paused Deployments
 //! are refused) and `rollout_restart` (the `restartedAt` template annotation).
 
-use super::common::{self, FIELD_MANAGER, Raw, Shared, arr, check_ns, compact_schema, display, int, kinds, owned_by, s};
+use super::common::{
+    self, FIELD_MANAGER, Raw, Shared, arr, check_ns, compact_schema, display, int, kinds, owned_by, s,
+};
 use super::describe::{first_container_problem, images};
 use super::resolve::ResourceInfo;
 use super::workloads::{CHANGE_CAUSE, workload};
@@ -52,7 +54,13 @@ struct Target {
     display: String,
 }
 
-async fn target(k: &Shared, ctx: &ToolContext, kind: Option<&str>, name: &str, ns: Option<&str>) -> Result<Target, ToolError> {
+async fn target(
+    k: &Shared,
+    ctx: &ToolContext,
+    kind: Option<&str>,
+    name: &str,
+    ns: Option<&str>,
+) -> Result<Target, ToolError> {
     let (client, info) = workload(k, ctx, kind, KINDS).await?;
     let ns = common::namespace_for(&client, &info, ns).unwrap_or_default();
     let obj = Raw::new(&client, &info, Some(&ns)).get(name).await?;
@@ -87,11 +95,18 @@ pub fn rollout_state(kind: &str, obj: &Value) -> Result<(bool, bool, String), St
             if waiting_for_controller {
                 return Ok((false, false, format!("waiting for the controller to observe generation {generation}")));
             }
-            if arr(obj, "/status/conditions").iter().any(|c| s(c, "/type") == "Progressing" && s(c, "/reason") == "ProgressDeadlineExceeded") {
+            if arr(obj, "/status/conditions")
+                .iter()
+                .any(|c| s(c, "/type") == "Progressing" && s(c, "/reason") == "ProgressDeadlineExceeded")
+            {
                 return Ok((false, true, "the Deployment exceeded its progress deadline".into()));
             }
             let want = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-            let (updated, total, available) = (int(obj, "/status/updatedReplicas"), int(obj, "/status/replicas"), int(obj, "/status/availableReplicas"));
+            let (updated, total, available) = (
+                int(obj, "/status/updatedReplicas"),
+                int(obj, "/status/replicas"),
+                int(obj, "/status/availableReplicas"),
+            );
             if updated < want {
                 return Ok((false, false, format!("{updated} of {want} new replicas have been updated")));
             }
@@ -120,15 +135,30 @@ pub fn rollout_state(kind: &str, obj: &Value) -> Result<(bool, bool, String), St
             if partition > 0 {
                 let target = (want - partition).max(0);
                 if updated < target {
-                    return Ok((false, false, format!("{updated} of {target} pods above the partition have been updated")));
+                    return Ok((
+                        false,
+                        false,
+                        format!("{updated} of {target} pods above the partition have been updated"),
+                    ));
                 }
-                return Ok((true, false, format!("partitioned roll out complete: {updated} new pods have been updated")));
+                return Ok((
+                    true,
+                    false,
+                    format!("partitioned roll out complete: {updated} new pods have been updated"),
+                ));
             }
             let (update_rev, current_rev) = (s(obj, "/status/updateRevision"), s(obj, "/status/currentRevision"));
             if update_rev != current_rev {
                 return Ok((false, false, format!("{updated} of {want} pods are at revision {update_rev}")));
             }
-            Ok((true, false, format!("roll out complete: {} pods at revision {current_rev}", int(obj, "/status/currentReplicas").max(ready))))
+            Ok((
+                true,
+                false,
+                format!(
+                    "roll out complete: {} pods at revision {current_rev}",
+                    int(obj, "/status/currentReplicas").max(ready)
+                ),
+            ))
         }
         "DaemonSet" => {
             if s(obj, "/spec/updateStrategy/type") == "OnDelete" {
@@ -154,12 +184,18 @@ pub fn rollout_state(kind: &str, obj: &Value) -> Result<(bool, bool, String), St
 
 /// Why a workload's pods are not becoming ready: the first pod problem found.
 async fn blocker(t: &Target) -> Result<Option<String>, ToolError> {
-    let Some(sel) = t.obj.pointer("/spec/selector").and_then(|s| LabelSelector::from_object(s).ok()) else { return Ok(None) };
-    let pods = Raw::new(&t.client, &kinds::pods(), Some(&t.ns)).list_all(&ListParams::default().labels(&sel.to_selector_string()), 500).await?;
+    let Some(sel) = t.obj.pointer("/spec/selector").and_then(|s| LabelSelector::from_object(s).ok()) else {
+        return Ok(None);
+    };
+    let pods = Raw::new(&t.client, &kinds::pods(), Some(&t.ns))
+        .list_all(&ListParams::default().labels(&sel.to_selector_string()), 500)
+        .await?;
     let now = common::now_after(&pods);
     let mut newest: Vec<&Value> = pods.iter().collect();
     newest.sort_by_key(|p| std::cmp::Reverse(s(p, "/metadata/creationTimestamp").to_string()));
-    Ok(newest.iter().find_map(|p| first_container_problem(p, now).map(|why| format!("pod {}: {}", s(p, "/metadata/name"), untrusted_text(&why)))))
+    Ok(newest.iter().find_map(|p| {
+        first_container_problem(p, now).map(|why| format!("pod {}: {}", s(p, "/metadata/name"), untrusted_text(&why)))
+    }))
 }
 
 /// `rollout_status`.
@@ -183,7 +219,17 @@ impl Tool for RolloutStatus {
         let t = target(&self.0, ctx, input.kind.as_deref(), &input.name, input.namespace.as_deref()).await?;
         let (done, failed, message) = rollout_state(&t.info.kind, &t.obj).map_err(ToolError::invalid)?;
         let blocker = if done { None } else { blocker(&t).await? };
-        let mut summary = format!("{}: {}{message}.", t.display, if done { "" } else if failed { "FAILED: " } else { "in progress: " });
+        let mut summary = format!(
+            "{}: {}{message}.",
+            t.display,
+            if done {
+                ""
+            } else if failed {
+                "FAILED: "
+            } else {
+                "in progress: "
+            }
+        );
         if let Some(b) = &blocker {
             summary.push_str(&format!(" Blocked by {b}."));
         }
@@ -218,19 +264,26 @@ async fn revisions(t: &Target) -> Result<Vec<Revision>, ToolError> {
     let uid = s(&t.obj, "/metadata/uid");
     let mut out = Vec::new();
     if t.info.kind == "Deployment" {
-        let current = s(&t.obj, &format!("/metadata/annotations/{}", REVISION.replace('/', "~1"))).parse::<i64>().unwrap_or(0);
-        for rs in Raw::new(&t.client, &kinds::replica_sets(), Some(&t.ns)).list_all(&ListParams::default(), 2000).await? {
+        let current =
+            s(&t.obj, &format!("/metadata/annotations/{}", REVISION.replace('/', "~1"))).parse::<i64>().unwrap_or(0);
+        for rs in
+            Raw::new(&t.client, &kinds::replica_sets(), Some(&t.ns)).list_all(&ListParams::default(), 2000).await?
+        {
             if !owned_by(&rs, uid) {
                 continue;
             }
-            let revision = s(&rs, &format!("/metadata/annotations/{}", REVISION.replace('/', "~1"))).parse::<i64>().unwrap_or(0);
+            let revision =
+                s(&rs, &format!("/metadata/annotations/{}", REVISION.replace('/', "~1"))).parse::<i64>().unwrap_or(0);
             let mut template = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
             if let Some(labels) = template.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
                 labels.remove("pod-template-hash");
             }
             out.push(Revision {
                 revision,
-                change_cause: untrusted_text(s(&rs, &format!("/metadata/annotations/{}", CHANGE_CAUSE.replace('/', "~1")))),
+                change_cause: untrusted_text(s(
+                    &rs,
+                    &format!("/metadata/annotations/{}", CHANGE_CAUSE.replace('/', "~1")),
+                )),
                 images: images(rs.pointer("/spec/template/spec")),
                 current: revision == current,
                 source: format!("ReplicaSet {}", s(&rs, "/metadata/name")),
@@ -239,7 +292,10 @@ async fn revisions(t: &Target) -> Result<Vec<Revision>, ToolError> {
         }
     } else {
         let mut max = 0;
-        for cr in Raw::new(&t.client, &kinds::controller_revisions(), Some(&t.ns)).list_all(&ListParams::default(), 2000).await? {
+        for cr in Raw::new(&t.client, &kinds::controller_revisions(), Some(&t.ns))
+            .list_all(&ListParams::default(), 2000)
+            .await?
+        {
             if !owned_by(&cr, uid) {
                 continue;
             }
@@ -248,7 +304,10 @@ async fn revisions(t: &Target) -> Result<Vec<Revision>, ToolError> {
             let data = cr.get("data").cloned().unwrap_or(json!({}));
             out.push(Revision {
                 revision,
-                change_cause: untrusted_text(s(&cr, &format!("/metadata/annotations/{}", CHANGE_CAUSE.replace('/', "~1")))),
+                change_cause: untrusted_text(s(
+                    &cr,
+                    &format!("/metadata/annotations/{}", CHANGE_CAUSE.replace('/', "~1")),
+                )),
                 images: images(data.pointer("/spec/template/spec")),
                 current: false,
                 source: format!("ControllerRevision {}", s(&cr, "/metadata/name")),
@@ -362,16 +421,32 @@ impl Tool for RolloutUndo {
     async fn run(&self, ctx: &ToolContext, input: RolloutUndoInput) -> Result<Reply<RolloutUndoOutput>, ToolError> {
         let t = target(&self.0, ctx, input.kind.as_deref(), &input.name, input.namespace.as_deref()).await?;
         if t.info.kind == "Deployment" && t.obj.pointer("/spec/paused").and_then(Value::as_bool) == Some(true) {
-            return Err(ToolError::Conflict(format!("{} is paused; a paused Deployment cannot be rolled back (resume it first)", t.display)));
+            return Err(ToolError::Conflict(format!(
+                "{} is paused; a paused Deployment cannot be rolled back (resume it first)",
+                t.display
+            )));
         }
         let revs = revisions(&t).await?;
         let current = revs.iter().find(|r| r.current).map(|r| r.revision).unwrap_or(0);
         let list = revs.iter().map(|r| r.revision.to_string()).collect::<Vec<_>>().join(", ");
         let wanted = match input.to_revision {
-            Some(n) => revs.iter().find(|r| r.revision == n).ok_or_else(|| ToolError::NotFound(format!("{} has no revision {n}; revisions: {list}", t.display)))?,
-            None => revs.iter().find(|r| r.revision < current).ok_or_else(|| ToolError::NotFound(format!("{} has no revision before {current} to go back to (revisions: {list})", t.display)))?,
+            Some(n) => revs
+                .iter()
+                .find(|r| r.revision == n)
+                .ok_or_else(|| ToolError::NotFound(format!("{} has no revision {n}; revisions: {list}", t.display)))?,
+            None => revs.iter().find(|r| r.revision < current).ok_or_else(|| {
+                ToolError::NotFound(format!(
+                    "{} has no revision before {current} to go back to (revisions: {list})",
+                    t.display
+                ))
+            })?,
         };
-        let out = RolloutUndoOutput { object: t.display.clone(), from_revision: current, to_revision: wanted.revision, images: wanted.images.clone() };
+        let out = RolloutUndoOutput {
+            object: t.display.clone(),
+            from_revision: current,
+            to_revision: wanted.revision,
+            images: wanted.images.clone(),
+        };
         if wanted.revision == current {
             return Ok(Reply::new(format!("{} already runs revision {current}; nothing changed.", t.display), out));
         }
@@ -391,7 +466,10 @@ impl Tool for RolloutUndo {
             raw.patch(&input.name, &pp, &Patch::Strategic(wanted.template.clone())).await?;
         }
         Ok(Reply::new(
-            format!("Rolled {} back from revision {current} to {} ({}); follow it with rollout_status.", t.display, wanted.revision, wanted.images),
+            format!(
+                "Rolled {} back from revision {current} to {} ({}); follow it with rollout_status.",
+                t.display, wanted.revision, wanted.images
+            ),
             out,
         ))
     }
@@ -435,7 +513,10 @@ impl Tool for RolloutRestart {
         let patch = json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}});
         let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
         Raw::new(&t.client, &t.info, Some(&t.ns)).patch(&input.name, &pp, &Patch::Strategic(patch)).await?;
-        Ok(Reply::new(format!("Restarting {}: pods are replaced by a rolling update; follow it with rollout_status.", t.display), RolloutRestartOutput { object: t.display, restarted_at: now }))
+        Ok(Reply::new(
+            format!("Restarting {}: pods are replaced by a rolling update; follow it with rollout_status.", t.display),
+            RolloutRestartOutput { object: t.display, restarted_at: now },
+        ))
     }
 }
 
@@ -449,7 +530,7 @@ mod tests {
             json!({"metadata": {"generation": generation}, "spec": {"replicas": want},
                    "status": {"observedGeneration": obs, "updatedReplicas": updated, "replicas": total, "availableReplicas": available}})
         };
-        assert!(rollout_state("Deployment", &d(2, 1, 3, 3, 3, 3)).expect("ok").1 == false);
+        assert!(!rollout_state("Deployment", &d(2, 1, 3, 3, 3, 3)).expect("ok").1);
         assert!(rollout_state("Deployment", &d(2, 1, 3, 3, 3, 3)).expect("ok").2.contains("observe"));
         assert!(rollout_state("Deployment", &d(2, 2, 3, 1, 4, 3)).expect("ok").2.contains("1 of 3 new replicas"));
         assert!(rollout_state("Deployment", &d(2, 2, 3, 3, 4, 3)).expect("ok").2.contains("1 old replicas"));

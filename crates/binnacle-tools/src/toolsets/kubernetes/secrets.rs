@@ -54,9 +54,13 @@ impl Tool for SecretReveal {
             return Err(ToolError::invalid("keys must name 1 to 20 keys of the Secret"));
         }
         for k in &input.keys {
-            let ok = !k.is_empty() && k.len() <= 253 && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            let ok = !k.is_empty()
+                && k.len() <= 253
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
             if !ok {
-                return Err(ToolError::invalid(format!("key {k:?} is not a valid Secret key (letters, digits, '-', '_', '.')")));
+                return Err(ToolError::invalid(format!(
+                    "key {k:?} is not a valid Secret key (letters, digits, '-', '_', '.')"
+                )));
             }
         }
         Ok(())
@@ -95,9 +99,17 @@ impl Tool for SecretReveal {
         }
         let secret_ref = format!("{}/{}", input.namespace, input.name);
         if !missing.is_empty() {
-            return Err(ToolError::NotFound(format!("Secret {secret_ref} has no key(s) {}; its keys: {}", missing.join(", "), available.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "))));
+            return Err(ToolError::NotFound(format!(
+                "Secret {secret_ref} has no key(s) {}; its keys: {}",
+                missing.join(", "),
+                available.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            )));
         }
-        let summary = format!("Revealed {} key(s) of Secret {secret_ref}: {}. Handle the values as credentials.", values.len(), values.keys().cloned().collect::<Vec<_>>().join(", "));
+        let summary = format!(
+            "Revealed {} key(s) of Secret {secret_ref}: {}. Handle the values as credentials.",
+            values.len(),
+            values.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
         Ok(Reply::new(summary, SecretRevealOutput { secret: secret_ref, values }))
     }
 }

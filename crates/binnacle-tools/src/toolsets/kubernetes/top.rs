@@ -34,9 +34,17 @@ fn metrics(kind: &str, plural: &str, namespaced: bool) -> super::resolve::Resour
     Kube::builtin("metrics.k8s.io", "v1beta1", kind, plural, namespaced)
 }
 
-async fn list_metrics(client: &Client, kind: &str, plural: &str, namespaced: bool, ns: Option<&str>) -> Result<Vec<Value>, ToolError> {
+async fn list_metrics(
+    client: &Client,
+    kind: &str,
+    plural: &str,
+    namespaced: bool,
+    ns: Option<&str>,
+) -> Result<Vec<Value>, ToolError> {
     match Raw::new(client, &metrics(kind, plural, namespaced), ns).list_all(&ListParams::default(), 20_000).await {
-        Err(ToolError::NotFound(_)) => Err(ToolError::Unavailable("the metrics API (metrics.k8s.io) is not served: install metrics-server to see usage".into())),
+        Err(ToolError::NotFound(_)) => Err(ToolError::Unavailable(
+            "the metrics API (metrics.k8s.io) is not served: install metrics-server to see usage".into(),
+        )),
         other => other,
     }
 }
@@ -127,13 +135,18 @@ impl Tool for PodsTop {
 
     async fn run(&self, ctx: &ToolContext, input: PodsTopInput) -> Result<Reply<PodsTopOutput>, ToolError> {
         let client = ctx.kube().await?;
-        let ns = if input.all_namespaces { None } else { common::namespace_for(&client, &kinds::pods(), input.namespace.as_deref()) };
+        let ns = if input.all_namespaces {
+            None
+        } else {
+            common::namespace_for(&client, &kinds::pods(), input.namespace.as_deref())
+        };
         let mut lp = ListParams::default();
         if let Some(sel) = &input.label_selector {
             lp = lp.labels(sel);
         }
         let pods = Raw::new(&client, &kinds::pods(), ns.as_deref()).list_all(&lp, 20_000).await?;
-        let by_key: HashMap<String, &Value> = pods.iter().map(|p| (format!("{}/{}", s(p, "/metadata/namespace"), s(p, "/metadata/name")), p)).collect();
+        let by_key: HashMap<String, &Value> =
+            pods.iter().map(|p| (format!("{}/{}", s(p, "/metadata/namespace"), s(p, "/metadata/name")), p)).collect();
         let usage = list_metrics(&client, "PodMetrics", "pods", true, ns.as_deref()).await?;
         let mut rows: Vec<PodUsage> = usage
             .iter()
@@ -160,8 +173,10 @@ impl Tool for PodsTop {
             SortBy::Memory => rows.sort_by_key(|r| std::cmp::Reverse(r.memory_mi)),
         }
         let total = rows.len();
-        let (cpu_total, mem_total): (i64, i64) = (rows.iter().map(|r| r.cpu_m).sum(), rows.iter().map(|r| r.memory_mi).sum());
-        let near_limit: Vec<String> = rows.iter().filter(|r| r.mem_lim_pct.is_some_and(|p| p >= 90)).map(|r| r.pod.clone()).collect();
+        let (cpu_total, mem_total): (i64, i64) =
+            (rows.iter().map(|r| r.cpu_m).sum(), rows.iter().map(|r| r.memory_mi).sum());
+        let near_limit: Vec<String> =
+            rows.iter().filter(|r| r.mem_lim_pct.is_some_and(|p| p >= 90)).map(|r| r.pod.clone()).collect();
         rows.truncate(input.limit.unwrap_or(20) as usize);
         let where_ = ns.as_deref().map(|n| format!("in namespace {n}")).unwrap_or_else(|| "in all namespaces".into());
         let mut summary = format!("{total} pods {where_} use {cpu_total}m CPU and {mem_total}Mi memory");
@@ -240,7 +255,9 @@ impl Tool for NodesTop {
                 let cpu = m.pointer("/usage/cpu").and_then(Value::as_str).and_then(cpu_millis).unwrap_or(0);
                 let mem = m.pointer("/usage/memory").and_then(Value::as_str).and_then(memory_bytes).unwrap_or(0);
                 let node = by_name.get(name);
-                let alloc = |p: &str, f: fn(&str) -> Option<i64>| node.and_then(|n| n.pointer(p)).and_then(Value::as_str).and_then(f).unwrap_or(0);
+                let alloc = |p: &str, f: fn(&str) -> Option<i64>| {
+                    node.and_then(|n| n.pointer(p)).and_then(Value::as_str).and_then(f).unwrap_or(0)
+                };
                 NodeUsage {
                     node: name.to_string(),
                     cpu_m: cpu,

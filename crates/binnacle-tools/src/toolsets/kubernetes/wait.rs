@@ -70,20 +70,33 @@ fn goal(input: &ResourceWaitInput) -> Result<Goal, ToolError> {
     if let Some(c) = &input.condition {
         let c = c.strip_prefix("condition=").unwrap_or(c);
         let (type_, status) = c.split_once('=').unwrap_or((c, "True"));
-        let ok = |x: &str| !x.is_empty() && x.len() <= 128 && x.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_' | '/'));
+        let ok = |x: &str| {
+            !x.is_empty()
+                && x.len() <= 128
+                && x.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_' | '/'))
+        };
         if !ok(type_) || !ok(status) {
-            return Err(ToolError::invalid(format!("condition {c:?} is not valid: use a type such as Available, optionally =True/False/Unknown")));
+            return Err(ToolError::invalid(format!(
+                "condition {c:?} is not valid: use a type such as Available, optionally =True/False/Unknown"
+            )));
         }
         return Ok(Goal::Condition { type_: type_.to_string(), status: status.to_string() });
     }
     let text = input.json_path.as_deref().unwrap_or_default();
     let text = text.strip_prefix("jsonpath=").unwrap_or(text);
     let (path, value) = if let Some(rest) = text.strip_prefix('{') {
-        let end = rest.find('}').ok_or_else(|| ToolError::invalid(format!("jsonPath {text:?} has no closing brace")))?;
-        let value = rest[end + 1..].strip_prefix('=').ok_or_else(|| ToolError::invalid(format!("jsonPath {text:?} needs =VALUE after the expression, e.g. {{.status.phase}}=Running")))?;
+        let end =
+            rest.find('}').ok_or_else(|| ToolError::invalid(format!("jsonPath {text:?} has no closing brace")))?;
+        let value = rest[end + 1..].strip_prefix('=').ok_or_else(|| {
+            ToolError::invalid(format!(
+                "jsonPath {text:?} needs =VALUE after the expression, e.g. {{.status.phase}}=Running"
+            ))
+        })?;
         (format!("{{{}}}", &rest[..end]), value.to_string())
     } else {
-        let (p, v) = text.split_once('=').ok_or_else(|| ToolError::invalid(format!("jsonPath {text:?} needs =VALUE, e.g. .status.phase=Running")))?;
+        let (p, v) = text
+            .split_once('=')
+            .ok_or_else(|| ToolError::invalid(format!("jsonPath {text:?} needs =VALUE, e.g. .status.phase=Running")))?;
         (p.to_string(), v.to_string())
     };
     JsonPath::parse(&path).map_err(|e| ToolError::invalid(e.to_string()))?;
@@ -97,21 +110,46 @@ fn goal(input: &ResourceWaitInput) -> Result<Goal, ToolError> {
 fn check(goal: &Goal, obj: Option<&Value>) -> (bool, String) {
     match (goal, obj) {
         (Goal::Deleted, None) => (true, "deleted".into()),
-        (Goal::Deleted, Some(o)) => (false, if s(o, "/metadata/deletionTimestamp").is_empty() { "exists".into() } else { "terminating".into() }),
+        (Goal::Deleted, Some(o)) => {
+            (false, if s(o, "/metadata/deletionTimestamp").is_empty() { "exists".into() } else { "terminating".into() })
+        }
         (_, None) => (false, "does not exist (yet)".into()),
         (Goal::Condition { type_, status }, Some(o)) => {
             let conds = arr(o, "/status/conditions");
             let found = conds.iter().find(|c| s(c, "/type").eq_ignore_ascii_case(type_));
-            let seen = conds.iter().map(|c| format!("{}={}{}", s(c, "/type"), s(c, "/status"), if s(c, "/reason").is_empty() { String::new() } else { format!(" ({})", s(c, "/reason")) })).collect::<Vec<_>>().join(", ");
+            let seen = conds
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}={}{}",
+                        s(c, "/type"),
+                        s(c, "/status"),
+                        if s(c, "/reason").is_empty() { String::new() } else { format!(" ({})", s(c, "/reason")) }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             let met = found.is_some_and(|c| s(c, "/status").eq_ignore_ascii_case(status));
             (met, if seen.is_empty() { "no conditions yet".into() } else { untrusted_text(&seen) })
         }
         (Goal::Path { path, value }, Some(o)) => {
-            let values: Vec<String> = JsonPath::parse(path).map(|p| p.find(o).into_iter().map(value_text).collect()).unwrap_or_default();
+            let values: Vec<String> =
+                JsonPath::parse(path).map(|p| p.find(o).into_iter().map(value_text).collect()).unwrap_or_default();
             let met = values.iter().any(|v| v == value);
             // A Secret's values are compared but never shown.
-            let shown = if s(o, "/kind") == "Secret" { values.iter().map(|v| format!("<redacted: {} bytes>", v.len())).collect() } else { values };
-            (met, if shown.is_empty() { format!("{path} has no value") } else { untrusted_text(&format!("{path} = {}", shown.join(", "))) })
+            let shown = if s(o, "/kind") == "Secret" {
+                values.iter().map(|v| format!("<redacted: {} bytes>", v.len())).collect()
+            } else {
+                values
+            };
+            (
+                met,
+                if shown.is_empty() {
+                    format!("{path} has no value")
+                } else {
+                    untrusted_text(&format!("{path} = {}", shown.join(", ")))
+                },
+            )
         }
     }
 }
@@ -162,17 +200,21 @@ impl Tool for ResourceWait {
             None => Api::all_with(client, &ar),
         };
         let started = Instant::now();
-        let mut stream = watcher(api, watcher::Config::default().fields(&format!("metadata.name={}", input.name))).boxed();
+        let mut stream =
+            watcher(api, watcher::Config::default().fields(&format!("metadata.name={}", input.name))).boxed();
         let mut current: Option<Value> = None;
         let mut synced = false;
         let mut state = "waiting for the first list".to_string();
         let outcome = tokio::time::timeout(Duration::from_secs(timeout), async {
             while let Some(event) = stream.next().await {
                 let event = event.map_err(|e| match e {
-                    watcher::Error::InitialListFailed(k) | watcher::Error::WatchStartFailed(k) | watcher::Error::WatchFailed(k) => ToolError::from(k),
+                    watcher::Error::InitialListFailed(k)
+                    | watcher::Error::WatchStartFailed(k)
+                    | watcher::Error::WatchFailed(k) => ToolError::from(k),
                     other => ToolError::Unavailable(format!("watching {object} failed: {other}")),
                 })?;
-                let to_value = |o: DynamicObject| common::with_type(serde_json::to_value(o).unwrap_or(Value::Null), &info);
+                let to_value =
+                    |o: DynamicObject| common::with_type(serde_json::to_value(o).unwrap_or(Value::Null), &info);
                 match event {
                     watcher::Event::Init => {
                         current = None;
@@ -210,7 +252,9 @@ impl Tool for ResourceWait {
         let summary = if met {
             format!("{object} reached the state after {waited} s: {state}.")
         } else if timed_out {
-            format!("Timed out after {timeout} s waiting for {object}; last seen: {state}. It may still get there: check with resource_describe.")
+            format!(
+                "Timed out after {timeout} s waiting for {object}; last seen: {state}. It may still get there: check with resource_describe."
+            )
         } else {
             format!("{object} cannot reach the state any more: {state}.")
         };

@@ -19,12 +19,21 @@ use serde_json::json;
 pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
 
 /// Resolves a workload kind (default Deployment) and checks it is one of `allowed` (`group/Kind`).
-pub async fn workload(kube: &Kube, ctx: &ToolContext, kind: Option<&str>, allowed: &[&str]) -> Result<(Client, ResourceInfo), ToolError> {
+pub async fn workload(
+    kube: &Kube,
+    ctx: &ToolContext,
+    kind: Option<&str>,
+    allowed: &[&str],
+) -> Result<(Client, ResourceInfo), ToolError> {
     let (client, info) = kube.resolve(ctx, kind.unwrap_or("deployments.apps"), None).await?;
     let gk = format!("{}/{}", info.group, info.kind);
     if !allowed.contains(&gk.as_str()) {
         let names: Vec<&str> = allowed.iter().map(|a| a.rsplit('/').next().unwrap_or(a)).collect();
-        return Err(ToolError::invalid(format!("{} is not supported here; use one of: {}", info.kind, names.join(", "))));
+        return Err(ToolError::invalid(format!(
+            "{} is not supported here; use one of: {}",
+            info.kind,
+            names.join(", ")
+        )));
     }
     Ok((client, info))
 }
@@ -87,7 +96,8 @@ impl Tool for WorkloadSetImage {
         validate::object_name(&input.name)?;
         check_ns(input.namespace.as_ref())?;
         if let Some(c) = &input.container {
-            binnacle_objects::names::check_dns1123_label(c).map_err(|e| ToolError::invalid(format!("container {c:?} is not valid: {e}")))?;
+            binnacle_objects::names::check_dns1123_label(c)
+                .map_err(|e| ToolError::invalid(format!("container {c:?} is not valid: {e}")))?;
         }
         validate::image(&input.image)
     }
@@ -120,9 +130,17 @@ impl Tool for WorkloadSetImage {
                 None => format!("{object} has several containers ({}); pass container", names.join(", ")),
             }));
         };
-        let out = SetImageOutput { object: object.clone(), container: container.clone(), previous_image: previous.clone(), image: input.image.clone() };
+        let out = SetImageOutput {
+            object: object.clone(),
+            container: container.clone(),
+            previous_image: previous.clone(),
+            image: input.image.clone(),
+        };
         if previous == input.image {
-            return Ok(Reply::new(format!("{object} container {container} already runs {previous}; nothing changed."), out));
+            return Ok(Reply::new(
+                format!("{object} container {container} already runs {previous}; nothing changed."),
+                out,
+            ));
         }
         let entry = json!([{"name": container, "image": input.image}]);
         let patch = if info.kind == "Pod" {
@@ -188,7 +206,10 @@ impl Tool for WorkloadScale {
     async fn run(&self, ctx: &ToolContext, input: ScaleInput) -> Result<Reply<ScaleOutput>, ToolError> {
         let (client, info) = self.0.resolve(ctx, input.kind.as_deref().unwrap_or("deployments.apps"), None).await?;
         if !info.has_subresource("scale") {
-            return Err(ToolError::invalid(format!("{} has no scale subresource, so it cannot be scaled", info.qualified())));
+            return Err(ToolError::invalid(format!(
+                "{} has no scale subresource, so it cannot be scaled",
+                info.qualified()
+            )));
         }
         let ns = common::namespace_for(&client, &info, input.namespace.as_deref());
         let raw = Raw::new(&client, &info, ns.as_deref());
@@ -204,15 +225,17 @@ impl Tool for WorkloadScale {
         let mut summary = format!("Scaled {object} from {previous} to {} replicas.", input.replicas);
         // An autoscaler would undo a manual scale: say so.
         let hpas = Kube::builtin("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true);
-        if let Ok(list) = Raw::new(&client, &hpas, ns.as_deref()).list_all(&ListParams::default(), 500).await {
-            if let Some(h) = list.iter().find(|h| s(h, "/spec/scaleTargetRef/kind") == info.kind && s(h, "/spec/scaleTargetRef/name") == input.name) {
-                summary.push_str(&format!(
-                    " Note: HorizontalPodAutoscaler {} manages it ({}..{} replicas) and may change the count back.",
-                    s(h, "/metadata/name"),
-                    common::int(h, "/spec/minReplicas").max(1),
-                    common::int(h, "/spec/maxReplicas")
-                ));
-            }
+        if let Ok(list) = Raw::new(&client, &hpas, ns.as_deref()).list_all(&ListParams::default(), 500).await
+            && let Some(h) = list.iter().find(|h| {
+                s(h, "/spec/scaleTargetRef/kind") == info.kind && s(h, "/spec/scaleTargetRef/name") == input.name
+            })
+        {
+            summary.push_str(&format!(
+                " Note: HorizontalPodAutoscaler {} manages it ({}..{} replicas) and may change the count back.",
+                s(h, "/metadata/name"),
+                common::int(h, "/spec/minReplicas").max(1),
+                common::int(h, "/spec/maxReplicas")
+            ));
         }
         Ok(Reply::new(summary, out))
     }
