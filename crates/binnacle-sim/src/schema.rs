@@ -158,8 +158,16 @@ pub static TYPED_KINDS: &[TypedKind] = &[
     typed::<api::rbac::v1::ClusterRoleBinding>("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"),
     typed::<api::storage::v1::StorageClass>("storage.k8s.io", "v1", "StorageClass"),
     typed::<api::scheduling::v1::PriorityClass>("scheduling.k8s.io", "v1", "PriorityClass"),
-    typed::<api::admissionregistration::v1::ValidatingWebhookConfiguration>("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration"),
-    typed::<api::admissionregistration::v1::MutatingWebhookConfiguration>("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration"),
+    typed::<api::admissionregistration::v1::ValidatingWebhookConfiguration>(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+    ),
+    typed::<api::admissionregistration::v1::MutatingWebhookConfiguration>(
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+    ),
     typed::<apiextensions::CustomResourceDefinition>("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
 ];
 
@@ -200,7 +208,10 @@ mod tests {
             "spec": {"replica": 1, "selector": {"matchLabels": {"app": "web"}},
                      "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "x", "imagee": "y"}]}}}});
         let check = check(&mut d);
-        assert_eq!(check, Check::Unknown(vec!["spec.replica".into(), "spec.template.spec.containers[0].imagee".into()]));
+        assert_eq!(
+            check,
+            Check::Unknown(vec!["spec.replica".into(), "spec.template.spec.containers[0].imagee".into()])
+        );
         assert!(d["spec"].get("replica").is_none());
         assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "x");
     }

@@ -63,7 +63,7 @@ fn with_common_args(mut schema: Value, read_only: bool) -> Value {
             if read_only {
                 props.insert(
                     "budgetTokens".into(),
-                    serde_json::json!({"type": "integer", "description": "output token budget, 256-100000, default 8000"}),
+                    serde_json::json!({"type": "integer", "description": "output tokens, default 8000"}),
                 );
             }
         }

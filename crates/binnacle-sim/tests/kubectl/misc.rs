@@ -314,7 +314,10 @@ async fn explain_builtin_kinds() {
     );
 
     let out = k.ok(&["explain", "svc", "--api-version=v1"]).await;
-    assert!(out.starts_with("KIND:       Service\nVERSION:    v1\n\nDESCRIPTION:\n    Service is a named abstraction"), "{out}");
+    assert!(
+        out.starts_with("KIND:       Service\nVERSION:    v1\n\nDESCRIPTION:\n    Service is a named abstraction"),
+        "{out}"
+    );
     assert!(explain_fields(&out).contains(&"  spec\t<ServiceSpec>".to_string()), "{out}");
 
     // Each group-version has its own document: the two HorizontalPodAutoscaler versions differ.
@@ -383,7 +386,13 @@ async fn explain_custom_resource() {
     );
     assert_eq!(
         explain_fields(&out),
-        ["  apiVersion\t<string>", "  kind\t<string>", "  metadata\t<ObjectMeta>", "  spec\t<Object>", "  status\t<Object>"],
+        [
+            "  apiVersion\t<string>",
+            "  kind\t<string>",
+            "  metadata\t<ObjectMeta>",
+            "  spec\t<Object>",
+            "  status\t<Object>"
+        ],
         "{out}"
     );
 
@@ -417,7 +426,10 @@ async fn explain_custom_resource() {
     // the documents), and the server still validates.
     let gadget = "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 3, color: blue}\n";
     assert_eq!(apply(&k, "g.yaml", gadget).await.trim(), "gadget.example.com/g1 created");
-    assert_eq!(apply(&k, "g.yaml", &gadget.replace("size: 3", "size: 4")).await.trim(), "gadget.example.com/g1 configured");
+    assert_eq!(
+        apply(&k, "g.yaml", &gadget.replace("size: 3", "size: 4")).await.trim(),
+        "gadget.example.com/g1 configured"
+    );
     let patch = k.last_request("PATCH", "/gadgets/g1");
     assert_eq!(patch.content_type, "application/merge-patch+json", "{patch:?}");
     assert!(patch.query.contains("fieldValidation=Strict"), "{patch:?}");
@@ -482,19 +494,4 @@ async fn cordoned_node_is_tainted() {
         .await;
     assert!(norm(&text.stdout).lines().any(|l| l == "Taints: node.kubernetes.io/unschedulable:NoSchedule"), "{text}");
     assert!(norm(&text.stdout).lines().any(|l| l == "Unschedulable: true"), "{text}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn zz_probe_apply_cost() {
-    let k = Sim::empty().await;
-    let path = k.file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: default}\ndata: {a: '1'}\n");
-    k.ok(&["apply", "-f", &path]).await;
-    for validate in ["--validate=strict", "--validate=false", "--validate=strict", "--validate=false"] {
-        let t = std::time::Instant::now();
-        for _ in 0..15 {
-            k.ok(&["apply", "-f", &path, validate]).await;
-        }
-        eprintln!("{validate}: {:?} per apply", t.elapsed() / 15);
-    }
-    eprintln!("doc requests: {}", k.requests("/openapi/v3/api/v1").len());
 }

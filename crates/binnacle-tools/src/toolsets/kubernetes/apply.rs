@@ -226,13 +226,19 @@ pub fn comparable(obj: &Value) -> Value {
     o
 }
 
-/// [`comparable`] without `status`.
-fn without_status(obj: &Value) -> Value {
-    let mut o = comparable(obj);
-    if let Some(m) = o.as_object_mut() {
-        m.remove("status");
+/// The parts of `obj` that `shape` (a manifest document) sets: what an apply is about. Fields others
+/// own (status, controller annotations, server defaults) are left out; lists of another length are kept
+/// whole so that they compare unequal.
+pub fn projected(obj: &Value, shape: &Value) -> Value {
+    match (obj, shape) {
+        (Value::Object(o), Value::Object(s)) => {
+            Value::Object(s.keys().filter_map(|k| o.get(k).map(|v| (k.clone(), projected(v, &s[k])))).collect())
+        }
+        (Value::Array(o), Value::Array(s)) if o.len() == s.len() => {
+            Value::Array(o.iter().zip(s).map(|(v, sh)| projected(v, sh)).collect())
+        }
+        _ => obj.clone(),
     }
-    o
 }
 
 // -------------------------------------------------------------------------------- resources_apply
@@ -317,12 +323,12 @@ impl Tool for ResourcesApply {
             let raw = Raw::new(&client, &info, r.namespace.as_deref());
             let live = raw.get_opt(&name).await.map_err(|e| about(e, &what))?;
             let applied = raw.patch(&name, &pp, &Patch::Apply(r.doc.clone())).await.map_err(|e| about(e, &what))?;
-            // Unchanged: same resourceVersion, or the same content apart from status (controllers may
-            // have written status between the read and the apply).
+            // Unchanged: same resourceVersion, or the same values in every field the document sets
+            // (controllers may have written other fields between the read and the apply).
             let result = match &live {
                 None => "created",
                 Some(l) if s(l, "/metadata/resourceVersion") == s(&applied, "/metadata/resourceVersion") => "unchanged",
-                Some(l) if without_status(l) == without_status(&applied) => "unchanged",
+                Some(l) if projected(l, &r.doc) == projected(&applied, &r.doc) => "unchanged",
                 Some(_) => "configured",
             };
             if info.kind == "CustomResourceDefinition" && !input.dry_run {
@@ -372,6 +378,11 @@ mod tests {
         ] {
             assert!(matches!(parse_manifest(bad), Err(ToolError::InvalidArguments(_))), "{bad:?}");
         }
+        let live =
+            serde_json::json!({"metadata": {"name": "a", "annotations": {"x": "1"}}, "data": {"k": "v"}, "status": {}});
+        let doc = serde_json::json!({"metadata": {"name": "a"}, "data": {"k": "v"}});
+        assert_eq!(projected(&live, &doc), doc);
+        assert_ne!(projected(&serde_json::json!({"data": {"k": "w"}}), &doc), projected(&live, &doc));
         assert!(defined_by_crd(
             &[
                 serde_json::json!({"kind": "CustomResourceDefinition", "spec": {"group": "example.com", "names": {"kind": "Widget"}, "versions": [{"name": "v1"}]}})

@@ -365,6 +365,9 @@ pub fn row(info: &ResourceInfo, printer_columns: Option<&[Value]>, obj: &Value, 
             out.insert("namespace".into(), ns.clone());
         }
     }
+    if printer_columns.is_some() && !out.contains_key("age") {
+        out.insert("age".into(), json!(binnacle_objects::time::age(obj, now)));
+    }
     out
 }
 

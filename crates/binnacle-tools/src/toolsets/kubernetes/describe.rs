@@ -327,7 +327,10 @@ impl Describer<'_> {
             };
             match Raw::new(self.client, &info, self.ns()).get_opt(name).await? {
                 Some(o) => {
-                    let status = common::status_line(&info, &o, self.now);
+                    let mut status = common::status_line(&info, &o, self.now);
+                    if status.is_empty() {
+                        status = "exists".into();
+                    }
                     self.out.owners.push(Link {
                         relation: "owned by".into(),
                         object: display(kind, self.ns().filter(|_| info.namespaced), name),

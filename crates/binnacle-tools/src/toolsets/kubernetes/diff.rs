@@ -131,8 +131,18 @@ impl Tool for ResourceDiff {
             let what = format!("document {} ({})", i + 1, r.display());
             let name = s(&r.doc, "/metadata/name");
             let raw = Raw::new(&client, info, r.namespace.as_deref());
-            let live = raw.get_opt(name).await.map_err(|e| about(e, &what))?;
+            let mut live = raw.get_opt(name).await.map_err(|e| about(e, &what))?;
             let dry = raw.patch(name, &pp, &Patch::Apply(r.doc.clone())).await.map_err(|e| about(e, &what))?;
+            // A dry run answers from the object as it was then (its resourceVersion says which): when a
+            // controller wrote in between, compare with that version rather than show its change.
+            for _ in 0..3 {
+                match &live {
+                    Some(l) if s(l, "/metadata/resourceVersion") != s(&dry, "/metadata/resourceVersion") => {
+                        live = raw.get_opt(name).await.map_err(|e| about(e, &what))?;
+                    }
+                    _ => break,
+                }
+            }
             let after = prepare(&dry, live.as_ref());
             let before = live.as_ref().map(|l| prepare(l, None)).unwrap_or(Value::Null);
             let diff = unified(&before, &after, if live.is_some() { "live" } else { "/dev/null" }, "applied");

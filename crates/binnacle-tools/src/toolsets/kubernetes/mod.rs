@@ -20,53 +20,13 @@ mod top;
 mod wait;
 mod workloads;
 
-use crate::catalog::ToolSpec;
-use crate::context::ToolContext;
-use crate::error::ToolError;
-use crate::output::ToolOutput;
 use crate::tool::{DynTool, erase};
-use futures::future::BoxFuture;
-use serde_json::{Value, json};
 use std::sync::Arc;
-
-/// A tool with a leaner listing: the arguments every tool takes (`context`, `budgetTokens`) described
-/// in a few words, and no `additionalProperties: false` (unknown arguments are still refused, with a
-/// message naming them). Both repeat in each of the toolset's 26 entries of `tools/list`, which must
-/// stay under 4,000 tokens. Calls go to the tool unchanged.
-struct Lean {
-    inner: Arc<dyn DynTool>,
-    spec: ToolSpec,
-}
-
-impl DynTool for Lean {
-    fn spec(&self) -> &ToolSpec {
-        &self.spec
-    }
-
-    fn call<'a>(&'a self, ctx: &'a ToolContext, args: Value) -> BoxFuture<'a, Result<ToolOutput, ToolError>> {
-        self.inner.call(ctx, args)
-    }
-}
-
-fn lean(tool: Arc<dyn DynTool>) -> Arc<dyn DynTool> {
-    let mut spec = tool.spec().clone();
-    if let Some(schema) = spec.input_schema.as_object_mut() {
-        schema.remove("additionalProperties");
-    }
-    if let Some(props) = spec.input_schema.get_mut("properties").and_then(Value::as_object_mut) {
-        for (name, text) in [("context", "kubeconfig context"), ("budgetTokens", "token budget (default 8000)")] {
-            if let Some(arg) = props.get_mut(name).and_then(Value::as_object_mut) {
-                arg.insert("description".into(), json!(text));
-            }
-        }
-    }
-    Arc::new(Lean { inner: tool, spec })
-}
 
 /// The Kubernetes toolset. The tools share one discovery cache.
 pub fn tools() -> Vec<Arc<dyn DynTool>> {
     let k: common::Shared = Arc::new(common::Kube::default());
-    let tools = vec![
+    vec![
         erase(cluster::ClusterInfo),
         erase(get::ApiResourcesList(k.clone())),
         erase(get::ResourcesList(k.clone())),
@@ -93,6 +53,5 @@ pub fn tools() -> Vec<Arc<dyn DynTool>> {
         erase(top::NodesTop),
         erase(wait::ResourceWait(k.clone())),
         erase(secrets::SecretReveal),
-    ];
-    tools.into_iter().map(lean).collect()
+    ]
 }
