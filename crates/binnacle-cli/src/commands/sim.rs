@@ -91,11 +91,14 @@ pub fn write_kubeconfig(path: &PathBuf, entries: &[Entry]) -> anyhow::Result<()>
 /// Runs `binnacle sim` until SIGINT/SIGTERM.
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let running = start(&args).await?;
+    // The kubeconfig is written before anything is printed: the address lines announce readiness.
+    if let Some(path) = &args.kubeconfig_out {
+        write_kubeconfig(path, &running.entries)?;
+    }
     for e in &running.entries {
         println!("cluster {} serving the Kubernetes API at {}", e.name, e.server);
     }
     if let Some(path) = &args.kubeconfig_out {
-        write_kubeconfig(path, &running.entries)?;
         println!("kubeconfig written to {}", path.display());
         println!("try: kubectl --kubeconfig {} get pods -A", path.display());
     }

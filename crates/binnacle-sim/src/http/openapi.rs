@@ -14,7 +14,7 @@
 //!   as the API server does (`apiVersion`, `kind`, `metadata` as an `ObjectMeta` reference, and a `<Kind>List`
 //!   schema), named like `com.example.v1.Widget`. Each kind's schema carries `x-kubernetes-group-version-kind`.
 //!
-//! Documents are large (`api/v1` is about 1 MB), so they are built once and shared: a group-version with
+//! Documents are large (`api/v1` is about 370 KB), so they are built once and shared: a group-version with
 //! only built-in kinds never changes and is cached for the process; one with custom resources is cached per
 //! cluster and registry generation (every CRD write bumps the generation, and with it the index hash).
 

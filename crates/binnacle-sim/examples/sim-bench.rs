@@ -4,7 +4,7 @@
 //! - watch fan-out: 100 watchers, the delay from a write until every watcher has the event;
 //! - resident memory with 10,000 objects.
 //!
-//! Run: `cargo run --release -p binnacle-sim --example bench`.
+//! Run: `cargo run --release -p binnacle-sim --example sim-bench`.
 
 use axum::body::Body;
 use binnacle_sim::cluster::WriteOptions;

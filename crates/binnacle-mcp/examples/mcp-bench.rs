@@ -9,7 +9,7 @@
 //! Targets: listing pods over MCP at least 20× faster than the kubectl process; the k8s toolset's
 //! `tools/list` under 4,000 tokens.
 //!
-//! Run: `cargo run --release -p binnacle-mcp --example bench`.
+//! Run: `cargo run --release -p binnacle-mcp --example mcp-bench`.
 
 use binnacle_mcp::{HttpOptions, McpServer, ServerOptions, mcp_tool};
 use binnacle_sim::kubeconfig::{Entry, render};
