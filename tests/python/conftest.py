@@ -191,10 +191,16 @@ def cluster(sim: Sim, workdir: Path) -> Cluster:
     return Cluster(sim.server, chart=str(chart))
 
 
+def helm_binary() -> str | None:
+    """The helm binary: $HELM_BIN (scripts/test.sh installs one) or helm on PATH."""
+    candidate = os.environ.get("HELM_BIN") or shutil.which("helm")
+    return candidate if candidate and os.access(candidate, os.X_OK) else None
+
+
 def available_needs() -> set[str]:
     """What tool calls may need that this machine has (see tool_calls.py)."""
     have = {"jenkins"}
-    if shutil.which("helm"):
+    if helm_binary():
         have.add("helm")
     return have
 
@@ -236,8 +242,9 @@ def start_mcp(name: str, workdir: Path, processes: list[Process], *args: str, en
 @pytest.fixture(scope="session")
 def mcp(sim: Sim, jenkins: Jenkins, workdir: Path, processes: list[Process]) -> McpServer:
     """An MCP server over the demo cluster (and the Jenkins stand-in), every tool enabled."""
+    helm = ["--helm", helm_binary()] if helm_binary() else []
     return start_mcp(
-        "mcp", workdir, processes, "--output-schemas", "--kubeconfig", str(sim.kubeconfig), "--jenkins-url", jenkins.url, "--jenkins-secret", JENKINS_SECRET
+        "mcp", workdir, processes, "--output-schemas", "--kubeconfig", str(sim.kubeconfig), "--jenkins-url", jenkins.url, "--jenkins-secret", JENKINS_SECRET, *helm
     )
 
 

@@ -18,6 +18,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// the in-process simulated cluster).
 pub struct ClusterSet {
     kubeconfig: Option<Kubeconfig>,
+    kubeconfig_path: Option<PathBuf>,
     default_context: Option<String>,
     fixed: HashMap<String, Client>,
     built: Mutex<HashMap<String, Client>>,
@@ -44,18 +45,36 @@ impl ClusterSet {
                 return Err(ToolError::invalid(format!("context {ctx:?} is not in the kubeconfig; contexts: {:?}", kubeconfig.contexts.iter().map(|c| &c.name).collect::<Vec<_>>())));
             }
         }
-        Ok(Self { kubeconfig: Some(kubeconfig), default_context, fixed: HashMap::new(), built: Mutex::new(HashMap::new()) })
+        Ok(Self {
+            kubeconfig: Some(kubeconfig),
+            kubeconfig_path: path.map(Path::to_path_buf),
+            default_context,
+            fixed: HashMap::new(),
+            built: Mutex::new(HashMap::new()),
+        })
     }
 
     /// A set with one ready client under `name` (the default context).
     pub fn from_client(name: &str, client: Client) -> Self {
-        Self { kubeconfig: None, default_context: Some(name.to_string()), fixed: HashMap::from([(name.to_string(), client)]), built: Mutex::new(HashMap::new()) }
+        Self {
+            kubeconfig: None,
+            kubeconfig_path: None,
+            default_context: Some(name.to_string()),
+            fixed: HashMap::from([(name.to_string(), client)]),
+            built: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Adds a ready client under a context name.
     pub fn with_client(mut self, name: &str, client: Client) -> Self {
         self.fixed.insert(name.to_string(), client);
         self
+    }
+
+    /// The kubeconfig file given explicitly (`--kubeconfig`); `None` when it came from `KUBECONFIG` or the
+    /// default location. External programs (helm) must read the same file to reach the same clusters.
+    pub fn kubeconfig_path(&self) -> Option<&Path> {
+        self.kubeconfig_path.as_deref()
     }
 
     /// Every context name.
