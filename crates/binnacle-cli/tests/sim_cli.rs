@@ -141,3 +141,67 @@ fn bad_flags_get_clear_errors() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
     }
 }
+
+#[test]
+fn demo_serves_the_cluster_and_the_mcp_tools() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = dir.path().join("demo-kubeconfig");
+    let mut child = Command::new(BIN)
+        .args(["demo", "--kubeconfig-out", kc.to_str().expect("utf8")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binnacle demo starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut cluster, mut mcp) = (None, None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (cluster.is_none() || mcp.is_none()) && Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string);
+        if line.contains("Simulated cluster:") {
+            cluster = url;
+        } else if line.contains("MCP tools:") {
+            mcp = url;
+        }
+    }
+    let mut sim = Sim { child, servers: Vec::new() };
+    let cluster = cluster.expect("the banner names the cluster");
+    let mcp = mcp.expect("the banner names the MCP endpoint");
+    assert!(std::fs::read_to_string(&kc).expect("kubeconfig").contains(&cluster));
+    let (code, body) = http("GET", &format!("{cluster}/api/v1/namespaces/payments/pods"), None);
+    assert_eq!(code, 200);
+    assert!(body.contains("payments-api"), "the demo scenario is loaded");
+    // The MCP server answers an initialize (it may take a moment to bind after the banner).
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}"#;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let answered = loop {
+        let answer = std::panic::catch_unwind(|| http_with_accept("POST", &mcp, init));
+        if let Ok((200, body)) = answer {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "the MCP server did not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(answered.contains("\"binnacle\""), "{answered}");
+    assert!(terminate(&mut sim).success());
+}
+
+/// POST with the Accept header Streamable HTTP requires.
+fn http_with_accept(method: &str, url: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(req.as_bytes()).expect("write");
+    let mut resp = Vec::new();
+    let _ = stream.read_to_end(&mut resp);
+    let resp = String::from_utf8_lossy(&resp).to_string();
+    let code = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, resp)
+}

@@ -152,6 +152,11 @@ fn http_options(args: &McpArgs) -> HttpOptions {
 
 /// Runs `binnacle mcp` until the client disconnects (stdio) or SIGINT/SIGTERM (both).
 pub async fn run(args: McpArgs) -> anyhow::Result<()> {
+    serve(args, super::shutdown_signal()).await
+}
+
+/// Serves MCP as `args` say until `shutdown` completes (or the stdio client disconnects).
+pub async fn serve(args: McpArgs, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let catalog = Catalog::builtin();
     let filter = filter(&args.toolsets, args.read_only, &args.allow_tools, &args.deny_tools);
     catalog.check_filter(&filter).map_err(anyhow::Error::msg)?;
@@ -163,7 +168,7 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
         Transport::Stdio => {
             tokio::select! {
                 r = binnacle_mcp::serve_stdio(server) => r.context("MCP over stdio")?,
-                _ = super::shutdown_signal() => tracing::info!("stopping"),
+                _ = shutdown => tracing::info!("stopping"),
             }
         }
         Transport::Http => {
@@ -174,7 +179,7 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
             let addr = listener.local_addr()?;
             println!("MCP server listening on http://{addr}/mcp");
             std::io::stdout().flush()?;
-            binnacle_mcp::serve_http(listener, server, options, super::shutdown_signal())
+            binnacle_mcp::serve_http(listener, server, options, shutdown)
                 .await
                 .context("MCP over HTTP")?;
             println!("MCP server stopped");
