@@ -10,9 +10,13 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Toolset {
-    /// Kubernetes (`k8s`).
+    /// Kubernetes, everyday work (`k8s`).
     #[serde(rename = "k8s")]
     Kubernetes,
+    /// Kubernetes, privileged operations: node cordon/uncordon/drain, exec, secret reveal (`k8s-admin`).
+    /// A separate toolset so that teams can leave them out, and so that the everyday listing stays small.
+    #[serde(rename = "k8s-admin")]
+    KubernetesAdmin,
     /// Helm (`helm`).
     Helm,
     /// Argo Rollouts (`argo`).
@@ -23,12 +27,13 @@ pub enum Toolset {
 
 impl Toolset {
     /// Every toolset.
-    pub const ALL: [Toolset; 4] = [Toolset::Kubernetes, Toolset::Helm, Toolset::Argo, Toolset::Jenkins];
+    pub const ALL: [Toolset; 5] = [Toolset::Kubernetes, Toolset::KubernetesAdmin, Toolset::Helm, Toolset::Argo, Toolset::Jenkins];
 
     /// The short name used on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Toolset::Kubernetes => "k8s",
+            Toolset::KubernetesAdmin => "k8s-admin",
             Toolset::Helm => "helm",
             Toolset::Argo => "argo",
             Toolset::Jenkins => "jenkins",
@@ -41,10 +46,11 @@ impl std::str::FromStr for Toolset {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
             "k8s" | "kubernetes" => Ok(Toolset::Kubernetes),
+            "k8s-admin" | "kubernetes-admin" => Ok(Toolset::KubernetesAdmin),
             "helm" => Ok(Toolset::Helm),
             "argo" | "rollouts" => Ok(Toolset::Argo),
             "jenkins" => Ok(Toolset::Jenkins),
-            other => Err(format!("unknown toolset {other:?}: choose from k8s, helm, argo, jenkins")),
+            other => Err(format!("unknown toolset {other:?}: choose from k8s, k8s-admin, helm, argo, jenkins")),
         }
     }
 }

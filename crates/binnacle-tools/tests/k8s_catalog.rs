@@ -4,20 +4,24 @@
 use binnacle_tools::{Annotations, Catalog, ToolSpec, Toolset};
 use serde_json::json;
 
+/// Every Kubernetes tool: the everyday `k8s` toolset and the privileged `k8s-admin` one.
 fn k8s_tools(catalog: &Catalog) -> Vec<&ToolSpec> {
-    catalog.tools().iter().map(|t| t.spec()).filter(|s| s.toolset == Toolset::Kubernetes).collect()
+    catalog.tools().iter().map(|t| t.spec()).filter(|s| matches!(s.toolset, Toolset::Kubernetes | Toolset::KubernetesAdmin)).collect()
 }
 
-/// What `tools/list` sends for one tool (name, title, description, input schema).
+/// What `tools/list` sends for one tool by default (binnacle-mcp's `mcp_tool`): name, title, description,
+/// input schema, the four hints and the tags.
 fn listing(spec: &ToolSpec) -> serde_json::Value {
-    json!({"name": spec.name, "title": spec.title, "description": spec.description, "inputSchema": spec.input_schema})
+    let tags: Vec<&str> = std::iter::once(spec.toolset.as_str()).chain(spec.tags.iter().copied()).collect();
+    json!({"name": spec.name, "title": spec.title, "description": spec.description, "inputSchema": spec.input_schema,
+           "annotations": spec.annotations, "_meta": {"binnacle.dev/tags": tags}})
 }
 
 #[test]
 fn tools_list_for_the_k8s_toolset_stays_under_4000_tokens() {
     let catalog = Catalog::builtin();
     let mut total = 0;
-    for spec in k8s_tools(&catalog) {
+    for spec in k8s_tools(&catalog).into_iter().filter(|s| s.toolset == Toolset::Kubernetes) {
         let bytes = serde_json::to_vec(&listing(spec)).expect("serialises").len();
         println!("{bytes:>6}  {}", spec.name);
         total += bytes;
@@ -78,7 +82,7 @@ fn every_k8s_tool_is_there_with_the_right_annotations() {
     // Read-only mode hides every write, and only writes.
     let read_only = catalog.filtered(&binnacle_tools::CatalogFilter {
         read_only: true,
-        toolsets: [Toolset::Kubernetes].into(),
+        toolsets: [Toolset::Kubernetes, Toolset::KubernetesAdmin].into(),
         ..Default::default()
     });
     assert_eq!(read_only.len(), expected.iter().filter(|(_, a)| a.read_only).count());

@@ -41,7 +41,7 @@ pub struct McpArgs {
     /// List and call only read-only tools; any other tool is refused even when called by name.
     #[arg(long)]
     pub read_only: bool,
-    /// Toolsets to serve, comma-separated: k8s, helm, argo, jenkins (default: all).
+    /// Toolsets to serve, comma-separated: k8s, k8s-admin (node cordon/uncordon/drain, exec, secret reveal), helm, argo, jenkins (default: all).
     #[arg(long, value_delimiter = ',', value_name = "TOOLSETS")]
     pub toolsets: Vec<Toolset>,
     /// Serve only these tools (comma-separated names; `binnacle tools` lists them).
@@ -191,7 +191,7 @@ pub async fn serve(args: McpArgs, shutdown: impl std::future::Future<Output = ()
 /// Options of `binnacle tools`.
 #[derive(Debug, Args)]
 pub struct ToolsArgs {
-    /// Only these toolsets, comma-separated: k8s, helm, argo, jenkins (default: all).
+    /// Only these toolsets, comma-separated: k8s, k8s-admin (node cordon/uncordon/drain, exec, secret reveal), helm, argo, jenkins (default: all).
     #[arg(long, value_delimiter = ',', value_name = "TOOLSETS")]
     pub toolsets: Vec<Toolset>,
     /// Only read-only tools.
@@ -213,7 +213,7 @@ pub fn tools(args: ToolsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let width = catalog.tools().iter().map(|t| t.spec().name.len()).max().unwrap_or(4).max(4);
-    writeln!(out, "{:<width$}  {:<7}  {:<9}  TITLE", "NAME", "TOOLSET", "HINTS")?;
+    writeln!(out, "{:<width$}  {:<9}  {:<5}  TITLE", "NAME", "TOOLSET", "HINTS")?;
     for tool in catalog.tools() {
         let spec = tool.spec();
         let a = spec.annotations;
@@ -221,7 +221,7 @@ pub fn tools(args: ToolsArgs) -> anyhow::Result<()> {
             .iter()
             .map(|(on, c)| if *on { *c } else { '-' })
             .collect();
-        writeln!(out, "{:<width$}  {:<7}  {:<9}  {}", spec.name, spec.toolset.as_str(), hints, spec.title)?;
+        writeln!(out, "{:<width$}  {:<9}  {:<5}  {}", spec.name, spec.toolset.as_str(), hints, spec.title)?;
     }
     writeln!(
         out,

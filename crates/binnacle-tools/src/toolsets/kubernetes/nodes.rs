@@ -60,7 +60,7 @@ impl Tool for NodeCordon {
     const NAME: &'static str = "node_cordon";
     const TITLE: &'static str = "Cordon node";
     const DESCRIPTION: &'static str = "Mark a node unschedulable.";
-    const TOOLSET: Toolset = Toolset::Kubernetes;
+    const TOOLSET: Toolset = Toolset::KubernetesAdmin;
     const TAGS: &'static [&'static str] = &["nodes", "write"];
     const ANNOTATIONS: Annotations = Annotations::WRITE_IDEMPOTENT;
 
@@ -88,7 +88,7 @@ impl Tool for NodeUncordon {
     const NAME: &'static str = "node_uncordon";
     const TITLE: &'static str = "Uncordon node";
     const DESCRIPTION: &'static str = "Mark a node schedulable.";
-    const TOOLSET: Toolset = Toolset::Kubernetes;
+    const TOOLSET: Toolset = Toolset::KubernetesAdmin;
     const TAGS: &'static [&'static str] = &["nodes", "write"];
     const ANNOTATIONS: Annotations = Annotations::WRITE_IDEMPOTENT;
 
@@ -167,7 +167,7 @@ impl Tool for NodeDrain {
     const NAME: &'static str = "node_drain";
     const TITLE: &'static str = "Drain node";
     const DESCRIPTION: &'static str = "Cordon a node and evict its pods, honouring disruption budgets.";
-    const TOOLSET: Toolset = Toolset::Kubernetes;
+    const TOOLSET: Toolset = Toolset::KubernetesAdmin;
     const TAGS: &'static [&'static str] = &["nodes", "write"];
     const ANNOTATIONS: Annotations = Annotations::DESTRUCTIVE;
 

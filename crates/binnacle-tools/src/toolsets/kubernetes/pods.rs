@@ -262,7 +262,7 @@ impl Tool for PodExec {
     const NAME: &'static str = "pod_exec";
     const TITLE: &'static str = "Exec in pod";
     const DESCRIPTION: &'static str = "Run a command in a container; returns stdout, stderr, exit code.";
-    const TOOLSET: Toolset = Toolset::Kubernetes;
+    const TOOLSET: Toolset = Toolset::KubernetesAdmin;
     const TAGS: &'static [&'static str] = &["pods", "write"];
     const ANNOTATIONS: Annotations = Annotations { destructive: true, ..Annotations::WRITE };
 

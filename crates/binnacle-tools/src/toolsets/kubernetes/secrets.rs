@@ -43,7 +43,7 @@ impl Tool for SecretReveal {
     const NAME: &'static str = "secret_reveal";
     const TITLE: &'static str = "Reveal secret values";
     const DESCRIPTION: &'static str = "Return decoded values of named keys of one Secret; other tools redact them.";
-    const TOOLSET: Toolset = Toolset::Kubernetes;
+    const TOOLSET: Toolset = Toolset::KubernetesAdmin;
     const TAGS: &'static [&'static str] = &["secrets", "sensitive"];
     const ANNOTATIONS: Annotations = Annotations::DESTRUCTIVE;
 
