@@ -118,7 +118,7 @@ class Cluster:
     server: str
     # A minimal chart directory (Chart.yaml, values.yaml, one ConfigMap template).
     chart: str = ""
-    # The URL of a chart repository serving that chart (none yet).
+    # The URL of a chart repository serving that chart (when helm is available to package it).
     chart_repo: str = ""
 
     def get(self, path: str) -> dict:
@@ -180,7 +180,7 @@ def sim(workdir: Path, processes: list[Process]) -> Sim:
 
 
 @pytest.fixture(scope="session")
-def cluster(sim: Sim, workdir: Path) -> Cluster:
+def cluster(sim: Sim, workdir: Path, processes: list[Process]) -> Cluster:
     chart = workdir / "mcp-tests-chart"
     (chart / "templates").mkdir(parents=True, exist_ok=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: mcp-tests\nversion: 0.1.0\nappVersion: '1.0'\n")
@@ -188,7 +188,29 @@ def cluster(sim: Sim, workdir: Path) -> Cluster:
     (chart / "templates" / "configmap.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  greeting: {{ .Values.greeting | quote }}\n"
     )
-    return Cluster(sim.server, chart=str(chart))
+    return Cluster(sim.server, chart=str(chart), chart_repo=chart_repository(chart, workdir, processes))
+
+
+def chart_repository(chart: Path, workdir: Path, processes: list[Process]) -> str:
+    """Packages the test chart into a local Helm repository served on loopback; "" without helm."""
+    helm = helm_binary()
+    if not helm:
+        return ""
+    _require(TESTKIT_BIN, "cargo build -p binnacle-testkit")
+    repo = workdir / "chart-repo"
+    repo.mkdir(exist_ok=True)
+    env = {**os.environ, **helm_dirs(workdir)}
+    subprocess.run([helm, "package", str(chart), "--destination", str(repo)], check=True, capture_output=True, env=env)
+    p = Process("chart-repo", [TESTKIT_BIN, "files", "--listen", "127.0.0.1:0", "--dir", repo], workdir)
+    processes.append(p)
+    url = p.wait_for(r"^(http://\S+)").group(1)
+    subprocess.run([helm, "repo", "index", str(repo), "--url", url], check=True, capture_output=True, env=env)
+    return url
+
+
+def helm_dirs(workdir: Path) -> dict[str, str]:
+    """Helm's config, cache and data directories inside the test's work directory (never the user's home)."""
+    return {name: str(workdir / "helm" / name.lower()) for name in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME")}
 
 
 def helm_binary() -> str | None:
@@ -201,7 +223,7 @@ def available_needs() -> set[str]:
     """What tool calls may need that this machine has (see tool_calls.py)."""
     have = {"jenkins"}
     if helm_binary():
-        have.add("helm")
+        have.update({"helm", "chart-repo"})
     return have
 
 
@@ -244,7 +266,8 @@ def mcp(sim: Sim, jenkins: Jenkins, workdir: Path, processes: list[Process]) -> 
     """An MCP server over the demo cluster (and the Jenkins stand-in), every tool enabled."""
     helm = ["--helm", helm_binary()] if helm_binary() else []
     return start_mcp(
-        "mcp", workdir, processes, "--output-schemas", "--kubeconfig", str(sim.kubeconfig), "--jenkins-url", jenkins.url, "--jenkins-secret", JENKINS_SECRET, *helm
+        "mcp", workdir, processes, "--output-schemas", "--kubeconfig", str(sim.kubeconfig), "--jenkins-url", jenkins.url, "--jenkins-secret", JENKINS_SECRET, *helm,
+        env={**os.environ, **helm_dirs(workdir)},
     )
 
 

@@ -34,6 +34,15 @@ enum Command {
         #[arg(long, default_value_t = 3.0)]
         build_seconds: f64,
     },
+    /// A static file server for a directory (a Helm chart repository in tests).
+    Files {
+        /// Loopback address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// The directory to serve.
+        #[arg(long)]
+        dir: std::path::PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -55,6 +64,16 @@ async fn main() -> anyhow::Result<()> {
             writeln!(out, "{}", handle.url())?;
             writeln!(out, "user={user}")?;
             writeln!(out, "token={token}")?;
+            out.flush()?;
+            drop(out);
+            wait_for_stop().await;
+            drop(handle);
+            Ok(())
+        }
+        Command::Files { listen, dir } => {
+            let (addr, handle) = binnacle_testkit::serve_dir(listen, dir).await.context("starting the file server")?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "http://{addr}")?;
             out.flush()?;
             drop(out);
             wait_for_stop().await;
