@@ -12,7 +12,7 @@ fn k8s_tools(catalog: &Catalog) -> Vec<&ToolSpec> {
 /// What `tools/list` sends for one tool by default (binnacle-mcp's `mcp_tool`): name, title, description,
 /// input schema, the four hints and the tags.
 fn listing(spec: &ToolSpec) -> serde_json::Value {
-    let tags: Vec<&str> = std::iter::once(spec.toolset.as_str()).chain(spec.tags.iter().copied()).collect();
+    let tags: Vec<&str> = std::iter::once(spec.toolset.as_str()).chain(spec.tags.iter().copied().filter(|t| *t != spec.toolset.as_str())).collect();
     json!({"name": spec.name, "title": spec.title, "description": spec.description, "inputSchema": spec.input_schema,
            "annotations": spec.annotations, "_meta": {"binnacle.dev/tags": tags}})
 }
