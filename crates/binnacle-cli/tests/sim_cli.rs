@@ -169,7 +169,8 @@ fn demo_serves_the_cluster_and_the_mcp_tools() {
     let cluster = cluster.expect("the banner names the cluster");
     let mcp = mcp.expect("the banner names the MCP endpoint");
     assert!(std::fs::read_to_string(&kc).expect("kubeconfig").contains(&cluster));
-    let (code, body) = http("GET", &format!("{cluster}/api/v1/namespaces/payments/pods"), None);
+    // The scenario's objects exist as soon as the banner is printed (their pods follow from the controllers).
+    let (code, body) = http("GET", &format!("{cluster}/apis/apps/v1/namespaces/payments/deployments"), None);
     assert_eq!(code, 200);
     assert!(body.contains("payments-api"), "the demo scenario is loaded");
     // The MCP server answers an initialize (it may take a moment to bind after the banner).

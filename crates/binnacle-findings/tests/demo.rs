@@ -1,0 +1,206 @@
+//! End to end: the demo scenario's planted faults are all found, and healthy namespaces stay quiet.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use binnacle_findings::{Finding, Report, Scope, Severity, find_issues};
+use binnacle_sim::{Scenario, SimCluster, SimOptions};
+use std::time::{Duration, Instant};
+
+fn find<'a>(r: &'a Report, analyzer: &str, ns: &str, name: &str) -> &'a Finding {
+    r.findings
+        .iter()
+        .find(|f| f.analyzer == analyzer && f.namespace == ns && f.name == name)
+        .unwrap_or_else(|| panic!("no {analyzer} finding for {ns}/{name}; got:\n{}", dump(r)))
+}
+
+fn dump(r: &Report) -> String {
+    r.findings
+        .iter()
+        .map(|f| {
+            format!(
+                "[{:?}] {} {}/{} {}: {} | {}",
+                f.severity, f.analyzer, f.namespace, f.name, f.kind, f.summary, f.likely_cause
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn ready(r: &Report) -> bool {
+    let has =
+        |a: &str, ns: &str, n: &str| r.findings.iter().any(|f| f.analyzer == a && f.namespace == ns && f.name == n);
+    has("crash-loop", "payments", "payments-api")
+        && r.findings.iter().any(|f| f.analyzer == "crash-loop" && !f.evidence.logs.is_empty())
+        && has("oom-killed", "payments", "ledger")
+        && has("config-error", "payments", "fraud-detector")
+        && has("image-pull", "web", "storefront")
+        && has("unschedulable", "data", "analytics")
+        && has("failing-readiness", "ml", "recommender")
+        && has("job-failed", "batch", "nightly-report")
+        && has("argo-rollout", "rollouts", "checkout")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_faults_are_found_without_false_positives() {
+    let sim =
+        SimCluster::start(SimOptions { scenario: Scenario::Demo, speed: 20.0, ..SimOptions::default() }).await.unwrap();
+    let client = kube::Client::new(sim.router(), "default");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let report = loop {
+        let report = find_issues(client.clone(), Scope::all()).await.unwrap();
+        if ready(&report) || Instant::now() > deadline {
+            break report;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    println!("{}\nstats: {:?}", dump(&report), report.stats);
+
+    let crash = find(&report, "crash-loop", "payments", "payments-api");
+    assert_eq!(crash.severity, Severity::Critical);
+    assert_eq!(crash.kind, "Deployment");
+    assert!(crash.summary.contains("deployment payments/payments-api crash-loop"), "{}", crash.summary);
+    assert!(!crash.evidence.logs.is_empty(), "previous logs are attached");
+    assert!(crash.evidence.logs.len() <= 10);
+    assert!(
+        crash.likely_cause.to_lowercase().contains("database")
+            || crash.evidence.logs.iter().any(|l| l.to_lowercase().contains("database")),
+        "{crash:?}"
+    );
+    assert!(crash.evidence.events.iter().any(|e| e.reason == "BackOff"), "{crash:?}");
+    let next = crash.next_step.as_ref().unwrap();
+    assert_eq!(next.tool, "pod_logs");
+    assert_eq!(next.arguments["previous"], true);
+
+    let oom = find(&report, "oom-killed", "payments", "ledger");
+    assert!(oom.likely_cause.contains("128Mi"), "{oom:?}");
+    assert!(oom.summary.contains("128Mi"));
+    assert!(
+        !report.findings.iter().any(|f| f.analyzer == "crash-loop" && f.name == "ledger"),
+        "OOM is not also a crash loop"
+    );
+
+    let cfg = find(&report, "config-error", "payments", "fraud-detector");
+    assert!(cfg.likely_cause.contains("ConfigMap fraud-rules is missing"), "{cfg:?}");
+
+    let pull = find(&report, "image-pull", "web", "storefront");
+    assert!(pull.likely_cause.contains("nginx:does-not-exist"), "{pull:?}");
+    assert!(
+        pull.evidence.events.iter().any(|e| e.reason == "Failed" && e.message.contains("does-not-exist")),
+        "{pull:?}"
+    );
+
+    let svc = find(&report, "service-selector", "web", "checkout");
+    assert!(svc.likely_cause.contains("app=checkout-v2") && svc.likely_cause.contains("app=checkout"), "{svc:?}");
+
+    let pending = find(&report, "unschedulable", "data", "analytics");
+    assert!(pending.likely_cause.to_lowercase().contains("cpu"), "{pending:?}");
+    assert!(pending.evidence.events.iter().any(|e| e.reason == "FailedScheduling"));
+
+    let pvc = find(&report, "pvc-pending", "data", "analytics-scratch");
+    assert!(pvc.likely_cause.contains("StorageClass fast-ssd does not exist"), "{pvc:?}");
+
+    let ready = find(&report, "failing-readiness", "ml", "recommender");
+    assert!(ready.evidence.events.iter().any(|e| e.reason == "Unhealthy"), "{ready:?}");
+
+    let job = find(&report, "job-failed", "batch", "nightly-report");
+    assert!(job.likely_cause.contains("BackoffLimitExceeded"), "{job:?}");
+
+    let ro = find(&report, "argo-rollout", "rollouts", "checkout");
+    assert!(ro.summary.contains("paused at step 2"), "{ro:?}");
+    assert!(ro.likely_cause.contains("20%"), "{ro:?}");
+
+    // Exactly the planted faults (plus the Services left without ready endpoints by them).
+    let mut got: Vec<(String, String, String)> =
+        report.findings.iter().map(|f| (f.analyzer.clone(), f.namespace.clone(), f.name.clone())).collect();
+    got.sort();
+    let mut want: Vec<(String, String, String)> = [
+        ("argo-rollout", "rollouts", "checkout"),
+        ("config-error", "payments", "fraud-detector"),
+        ("crash-loop", "payments", "payments-api"),
+        ("failing-readiness", "ml", "recommender"),
+        ("image-pull", "web", "storefront"),
+        ("job-failed", "batch", "nightly-report"),
+        ("oom-killed", "payments", "ledger"),
+        ("pvc-pending", "data", "analytics-scratch"),
+        ("service-no-endpoints", "ml", "recommender"),
+        ("service-no-endpoints", "payments", "payments-api"),
+        ("service-selector", "web", "checkout"),
+        ("unschedulable", "data", "analytics"),
+    ]
+    .iter()
+    .map(|(a, n, m)| (a.to_string(), n.to_string(), m.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(got, want, "{}", dump(&report));
+
+    // No false positives in healthy namespaces.
+    let noisy: Vec<&Finding> =
+        report.findings.iter().filter(|f| ["shop", "apps", "kube-system"].contains(&f.namespace.as_str())).collect();
+    assert!(noisy.is_empty(), "false positives: {noisy:#?}");
+    // No node problems in the demo.
+    assert!(!report.findings.iter().any(|f| f.kind == "Node"), "{}", dump(&report));
+
+    // Sorted by severity, then namespace/name.
+    let keys: Vec<_> = report.findings.iter().map(|f| (f.severity, f.namespace.clone(), f.name.clone())).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert_eq!(report.stats.list_calls, 18);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scoped_to_namespaces() {
+    let sim =
+        SimCluster::start(SimOptions { scenario: Scenario::Demo, speed: 20.0, ..SimOptions::default() }).await.unwrap();
+    let client = kube::Client::new(sim.router(), "default");
+    let scope = Scope { namespaces: vec!["shop".into(), "data".into()] };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let report = loop {
+        let report = find_issues(client.clone(), scope.clone()).await.unwrap();
+        let done = report.findings.iter().any(|f| f.analyzer == "unschedulable");
+        if done || Instant::now() > deadline {
+            break report;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(report.findings.iter().all(|f| f.namespace == "data" || f.namespace.is_empty()), "{}", dump(&report));
+    assert!(report.findings.iter().any(|f| f.analyzer == "pvc-pending"));
+    // 16 namespaced kinds × 2 namespaces + 2 cluster-scoped kinds.
+    assert_eq!(report.stats.list_calls, 16 * 2 + 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_keep_keys_only() {
+    let sim =
+        SimCluster::start(SimOptions { scenario: Scenario::Demo, speed: 20.0, ..SimOptions::default() }).await.unwrap();
+    let client = kube::Client::new(sim.router(), "default");
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> = kube::Api::namespaced(client.clone(), "payments");
+    let mut s = k8s_openapi::api::core::v1::Secret::default();
+    s.metadata.name = Some("db".into());
+    s.string_data = Some([("password".to_string(), "hunter2".to_string())].into());
+    secrets.create(&Default::default(), &s).await.unwrap();
+    let snap = binnacle_findings::Snapshot::read(client, &Scope::all()).await.unwrap();
+    let secret = snap.get("secrets", "payments", "db").unwrap();
+    assert!(secret.pointer("/data/password").is_some_and(serde_json::Value::is_null), "{secret}");
+    assert!(!secret.to_string().contains("aHVudGVyMg"), "value dropped");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_cluster_has_no_findings_and_no_rollouts() {
+    let sim = SimCluster::start(SimOptions { scenario: Scenario::Empty, speed: 20.0, ..SimOptions::default() })
+        .await
+        .unwrap();
+    let client = kube::Client::new(sim.router(), "default");
+    let snap = binnacle_findings::Snapshot::read(client.clone(), &Scope::all()).await.unwrap();
+    assert!(!snap.rollouts_served, "Argo Rollouts CRD is not installed in the empty scenario");
+    // kube-system's coredns starts with the cluster: wait until it has settled.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let report = loop {
+        let report = find_issues(client.clone(), Scope::all()).await.unwrap();
+        if report.findings.is_empty() || Instant::now() > deadline {
+            break report;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(report.findings.is_empty(), "{}", dump(&report));
+}
