@@ -38,6 +38,8 @@ fn ready(r: &Report) -> bool {
         && has("failing-readiness", "ml", "recommender")
         && has("job-failed", "batch", "nightly-report")
         && has("argo-rollout", "rollouts", "checkout")
+        // Healthy namespaces settle too (persistent false positives still fail the test at the deadline).
+        && r.findings.iter().all(|f| !["shop", "apps", "kube-system"].contains(&f.namespace.as_str()))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -157,7 +159,8 @@ async fn scoped_to_namespaces() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let report = loop {
         let report = find_issues(client.clone(), scope.clone()).await.unwrap();
-        let done = report.findings.iter().any(|f| f.analyzer == "unschedulable");
+        let done = report.findings.iter().any(|f| f.analyzer == "unschedulable")
+            && report.findings.iter().all(|f| f.namespace != "shop");
         if done || Instant::now() > deadline {
             break report;
         }

@@ -5,7 +5,8 @@ use crate::finding::{Evidence, Finding, ProposedCall, Severity};
 use crate::snapshot::{Snapshot, name_of, ns_of};
 use serde_json::json;
 
-/// Reports Deployments with unavailable replicas or `Progressing=False (ProgressDeadlineExceeded)`.
+/// Reports Deployments with `Progressing=False (ProgressDeadlineExceeded)`, or unavailable replicas once a rollout
+/// has completed (a rollout still within its deadline is left alone).
 /// Dropped by [`crate::analyze`] when a pod-level finding already names the same Deployment.
 pub struct DeploymentUnavailable;
 
@@ -21,7 +22,9 @@ impl Analyzer for DeploymentUnavailable {
                 let (ns, name) = (ns_of(d), name_of(d));
                 let unavailable = int(d, "/status/unavailableReplicas").unwrap_or(0);
                 let deadline = condition(d, "Progressing").is_some_and(|c| c.1 == "ProgressDeadlineExceeded");
-                if unavailable == 0 && !deadline {
+                // A rollout still within its progress deadline is not a finding yet (pods are starting).
+                let rolling = condition(d, "Progressing").is_some_and(|c| c.0 == "True" && c.1 != "NewReplicaSetAvailable");
+                if (unavailable == 0 || rolling) && !deadline {
                     return None;
                 }
                 let desired = int(d, "/spec/replicas").unwrap_or(1);

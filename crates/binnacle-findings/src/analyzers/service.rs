@@ -21,6 +21,21 @@ fn matching_pods<'a>(snap: &'a Snapshot, ns: &'a str, sel: &'a LabelSelector) ->
     snap.list("pods").iter().filter(move |p| ns_of(p) == ns && sel.matches(p.pointer("/metadata/labels")))
 }
 
+/// Whether a pod shows a problem (rather than just starting): an error waiting reason, a restart, a failed
+/// probe or a scheduling failure.
+fn visibly_failing(snap: &Snapshot, pod: &Value) -> bool {
+    let container_trouble = crate::snapshot::statuses(pod).any(|cs| {
+        cs.pointer("/restartCount").and_then(Value::as_i64).unwrap_or(0) > 0
+            || get_str(cs, "/state/waiting/reason")
+                .is_some_and(|r| !matches!(r, "ContainerCreating" | "PodInitializing"))
+    });
+    container_trouble
+        || snap
+            .events_for("Pod", ns_of(pod), name_of(pod))
+            .iter()
+            .any(|e| matches!(e.reason.as_str(), "Unhealthy" | "FailedScheduling" | "Failed" | "BackOff"))
+}
+
 /// Reports Services whose selector matches no pod in their namespace.
 pub struct SelectorMatchesNothing;
 
@@ -84,10 +99,12 @@ impl Analyzer for NoReadyEndpoints {
             .filter_map(|svc| {
                 let (ns, name) = (ns_of(svc), name_of(svc));
                 let (sel, text) = selector_of(svc)?;
-                let pods = matching_pods(snap, ns, &sel).count();
-                if pods == 0 {
+                let pods: Vec<&Value> = matching_pods(snap, ns, &sel).collect();
+                // Pods that are merely starting (no error, no restart, no failed probe) are not a finding yet.
+                if !pods.iter().any(|p| visibly_failing(snap, p)) {
                     return None;
                 }
+                let pods = pods.len();
                 let slices: Vec<&Value> = snap
                     .list("endpointslices")
                     .iter()

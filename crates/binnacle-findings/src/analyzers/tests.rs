@@ -135,6 +135,7 @@ fn services_without_pods_or_ready_endpoints() {
         ("services", vec![svc("good", "a"), svc("wrong", "b"), svc("down", "a")]),
         ("pods", vec![pod("p", "r", running_ready())]),
         ("endpointslices", vec![slice("good", true), slice("down", false)]),
+        ("events", vec![event("Pod", "p", "Unhealthy", "Readiness probe failed", 3)]),
     ]);
     let names: Vec<(&str, &str)> = f.iter().map(|x| (x.analyzer.as_str(), x.name.as_str())).collect();
     assert_eq!(names, vec![("service-no-endpoints", "down"), ("service-selector", "wrong")]);
@@ -213,6 +214,12 @@ fn deployment_unavailable_without_pod_finding() {
     let f = run(vec![("deployments", vec![d])]);
     assert_eq!(f[0].analyzer, "deployment-unavailable");
     assert_eq!(f[0].severity, Severity::Critical);
+    let rolling = json!({"metadata": {"name": "d", "namespace": "ns"}, "spec": {"replicas": 3}, "status": {"unavailableReplicas": 3,
+        "conditions": [{"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}]}});
+    assert!(run(vec![("deployments", vec![rolling])]).is_empty());
+    let degraded = json!({"metadata": {"name": "d", "namespace": "ns"}, "spec": {"replicas": 3}, "status": {"unavailableReplicas": 1,
+        "conditions": [{"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]}});
+    assert_eq!(run(vec![("deployments", vec![degraded])])[0].severity, Severity::Warning);
 }
 
 #[test]
@@ -222,4 +229,13 @@ fn secret_values_are_dropped_and_text_sanitized() {
     let snap = Snapshot::from_objects(vec![("secrets", vec![s])]);
     assert_eq!(snap.get("secrets", "ns", "s").unwrap()["data"]["password"], Value::Null);
     assert_eq!(crate::finding::sanitize("a\u{1b}[31mb\r\n"), "a [31mb");
+}
+
+#[test]
+fn cronjob_unparseable_schedule_event() {
+    let cj = json!({"metadata": {"name": "c", "namespace": "ns"}, "spec": {"schedule": "0 * * * *"}});
+    let ev = event("CronJob", "c", "UnparseableSchedule", "unparseable schedule", 1);
+    let f = run(vec![("cronjobs", vec![cj]), ("events", vec![ev])]);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].evidence.events[0].reason, "UnparseableSchedule");
 }
