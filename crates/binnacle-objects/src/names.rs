@@ -20,9 +20,7 @@ pub fn check_dns1123_label(name: &str) -> Result<(), String> {
         && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && name.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
     if !ok {
-        return Err(format!(
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-        ));
+        return Err("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')".to_string());
     }
     Ok(())
 }
@@ -42,9 +40,7 @@ pub fn check_dns1123_subdomain(name: &str) -> Result<(), String> {
             && l.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
     });
     if !ok {
-        return Err(format!(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-        ));
+        return Err("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')".to_string());
     }
     Ok(())
 }
@@ -58,7 +54,7 @@ pub fn check_path_segment(name: &str) -> Result<(), String> {
         return Err(format!("may not be '{name}'"));
     }
     if name.contains('/') || name.contains('%') {
-        return Err(format!("may not contain '/' or '%'"));
+        return Err("may not contain '/' or '%'".to_string());
     }
     Ok(())
 }
@@ -83,9 +79,7 @@ pub fn check_qualified_name(key: &str) -> Result<(), String> {
         && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && name.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
     if !ok {
-        return Err(format!(
-            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc'), with at most 63 characters"
-        ));
+        return Err("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc'), with at most 63 characters".to_string());
     }
     Ok(())
 }
@@ -101,9 +95,7 @@ pub fn check_label_value(value: &str) -> Result<(), String> {
         && value.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && value.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
     if !ok {
-        return Err(format!(
-            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue', or 'my_value', or '12345'), with at most 63 characters"
-        ));
+        return Err("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue', or 'my_value', or '12345'), with at most 63 characters".to_string());
     }
     Ok(())
 }

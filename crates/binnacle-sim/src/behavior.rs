@@ -288,13 +288,12 @@ pub fn container_logs(pod: &Value, container: &str, previous: bool, now: Timesta
     if let Some(waiting) = state.and_then(|s| s.get("waiting")) {
         let reason = waiting.get("reason").and_then(Value::as_str).unwrap_or("ContainerCreating");
         // A crash-looping container still shows the last run's log, as kubectl users expect.
-        if reason == "CrashLoopBackOff" {
-            if let Some(last) = status.and_then(|s| s.pointer("/lastState/terminated")) {
+        if reason == "CrashLoopBackOff"
+            && let Some(last) = status.and_then(|s| s.pointer("/lastState/terminated")) {
                 let start = parse_timestamp(last.get("startedAt")).unwrap_or(now);
                 let end = parse_timestamp(last.get("finishedAt")).unwrap_or(now);
                 return Ok(script_lines(pod, spec, behavior, start, end, true));
             }
-        }
         let message = match reason {
             "ImagePullBackOff" | "ErrImagePull" => "trying and failing to pull image".to_string(),
             other => other.to_string(),

@@ -302,16 +302,14 @@ impl Cluster {
         };
         let name_filter = opts.fields.required_value("metadata.name");
         let mut matching = all.into_iter().filter(|o| {
-            if let Some(n) = name_filter {
-                if meta_str(o, "name") != Some(n) {
+            if let Some(n) = name_filter
+                && meta_str(o, "name") != Some(n) {
                     return false;
                 }
-            }
-            if let Some(after) = &start_after {
-                if ObjectKey::of(o) <= *after {
+            if let Some(after) = &start_after
+                && ObjectKey::of(o) <= *after {
                     return false;
                 }
-            }
             opts.labels.matches_object(o) && opts.fields.matches(|f| fields::value(o, f))
         });
         if opts.limit == 0 {
@@ -413,12 +411,11 @@ impl Cluster {
                 meta.remove("namespace");
             }
             let name = meta.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-            if name.is_empty() {
-                if let Some(prefix) = meta.get("generateName").and_then(Value::as_str).filter(|p| !p.is_empty()) {
+            if name.is_empty()
+                && let Some(prefix) = meta.get("generateName").and_then(Value::as_str).filter(|p| !p.is_empty()) {
                     let generated = format!("{prefix}{}", self.random_suffix(5));
                     meta.insert("name".into(), json!(generated));
                 }
-            }
             meta.insert("uid".into(), json!(self.new_uid()));
             meta.insert("creationTimestamp".into(), json!(now));
             meta.insert("generation".into(), json!(1));
@@ -432,11 +429,10 @@ impl Cluster {
         } else if rt.namespaced {
             self.check_namespace_exists(namespace)?;
         }
-        if rt.has_status() && !keep_status {
-            if let Some(map) = obj.as_object_mut() {
+        if rt.has_status() && !keep_status
+            && let Some(map) = obj.as_object_mut() {
                 map.remove("status");
             }
-        }
         self.check_fields(rt, &mut obj, opts)?;
         apply_defaults(&rt.group, &rt.kind, &mut obj);
         if rt.group.is_empty() && rt.kind == "Pod" && obj.get("status").is_none() {
@@ -467,15 +463,14 @@ impl Cluster {
 
     /// Rejects a body whose apiVersion/kind name another resource.
     fn check_type_meta(&self, rt: &ResourceType, obj: &Value) -> ApiResult<()> {
-        if let Some(kind) = obj.get("kind").and_then(Value::as_str) {
-            if !kind.is_empty() && kind != rt.kind {
+        if let Some(kind) = obj.get("kind").and_then(Value::as_str)
+            && !kind.is_empty() && kind != rt.kind {
                 return Err(ApiError::bad_request(format!(
                     "the kind of the provided object ({kind}) does not match the resource {} ({})",
                     qualified(&rt.group, &rt.plural),
                     rt.kind
                 )));
             }
-        }
         if let Some(api_version) = obj.get("apiVersion").and_then(Value::as_str) {
             let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
             if !api_version.is_empty() && group != rt.group {
@@ -533,20 +528,18 @@ impl Cluster {
                     let ip = self.allocate_service_ip();
                     obj["spec"]["clusterIP"] = json!(ip);
                     obj["spec"]["clusterIPs"] = json!([ip]);
-                } else if let Some(ip) = obj.pointer("/spec/clusterIP").cloned() {
-                    if obj.pointer("/spec/clusterIPs").is_none() {
+                } else if let Some(ip) = obj.pointer("/spec/clusterIP").cloned()
+                    && obj.pointer("/spec/clusterIPs").is_none() {
                         obj["spec"]["clusterIPs"] = json!([ip]);
                     }
-                }
-                if matches!(ty.as_str(), "NodePort" | "LoadBalancer") {
-                    if let Some(ports) = obj.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
+                if matches!(ty.as_str(), "NodePort" | "LoadBalancer")
+                    && let Some(ports) = obj.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
                         for p in ports.iter_mut() {
                             if p.get("nodePort").is_none() {
                                 p["nodePort"] = json!(30000 + self.random_range(0..2768));
                             }
                         }
                     }
-                }
                 if ty == "LoadBalancer" && obj.pointer("/status/loadBalancer").is_none() {
                     obj["status"] = json!({"loadBalancer": {}});
                 }
@@ -554,16 +547,14 @@ impl Cluster {
             ("apiextensions.k8s.io", "CustomResourceDefinition") => {
                 let names = obj.pointer("/spec/names").cloned().unwrap_or(json!({}));
                 let mut accepted = names.clone();
-                if accepted.get("singular").is_none() {
-                    if let Some(kind) = names.get("kind").and_then(Value::as_str) {
+                if accepted.get("singular").is_none()
+                    && let Some(kind) = names.get("kind").and_then(Value::as_str) {
                         accepted["singular"] = json!(kind.to_lowercase());
                     }
-                }
-                if accepted.get("listKind").is_none() {
-                    if let Some(kind) = names.get("kind").and_then(Value::as_str) {
+                if accepted.get("listKind").is_none()
+                    && let Some(kind) = names.get("kind").and_then(Value::as_str) {
                         accepted["listKind"] = json!(format!("{kind}List"));
                     }
-                }
                 let now = self.now_string();
                 let stored: Vec<Value> = obj
                     .pointer("/spec/versions")
@@ -614,13 +605,12 @@ impl Cluster {
         }
         self.check_type_meta(rt, &obj)?;
         let obj = convert::to_storage(rt, obj);
-        if let Some(body_name) = meta_str(&obj, "name") {
-            if body_name != name {
+        if let Some(body_name) = meta_str(&obj, "name")
+            && body_name != name {
                 return Err(ApiError::bad_request(format!(
                     "the name of the object ({body_name}) does not match the name on the URL ({name})"
                 )));
             }
-        }
         let live = match self.get_raw(rt, namespace, name) {
             Ok(live) => live,
             Err(e) if e.reason == Reason::NotFound && part == Part::Main => {
@@ -635,8 +625,8 @@ impl Cluster {
             }
             None => None,
         };
-        if let Some(expected) = precondition {
-            if rv_number(&live) != Some(expected) {
+        if let Some(expected) = precondition
+            && rv_number(&live) != Some(expected) {
                 return Err(ApiError::conflict(
                     &rt.group,
                     &rt.plural,
@@ -644,7 +634,6 @@ impl Cluster {
                     "the object has been modified; please apply your changes to the latest version and try again",
                 ));
             }
-        }
         let stored = self.write_over(rt, &live, obj, part, opts, true)?;
         Ok(convert::to_served(rt, &stored))
     }
@@ -699,11 +688,10 @@ impl Cluster {
                 PatchType::Apply => {
                     let mut config = body.clone();
                     self.check_type_meta(rt, &config)?;
-                    if rt.has_status() && part == Part::Main {
-                        if let Some(m) = config.as_object_mut() {
+                    if rt.has_status() && part == Part::Main
+                        && let Some(m) = config.as_object_mut() {
                             m.remove("status");
                         }
-                    }
                     let params = apply::ApplyParams {
                         kind: &rt.kind,
                         api_version: &rt.api_version(),
@@ -718,8 +706,8 @@ impl Cluster {
                 return Err(ApiError::bad_request("a patch may not change metadata.name"));
             }
             // A resourceVersion inside a merge or strategic patch is a precondition.
-            if let Some(rv) = body.pointer("/metadata/resourceVersion").and_then(Value::as_str) {
-                if matches!(patch_type, PatchType::Merge | PatchType::Strategic)
+            if let Some(rv) = body.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+                && matches!(patch_type, PatchType::Merge | PatchType::Strategic)
                     && Some(rv.to_string()) != meta_str(&live, "resourceVersion").map(str::to_string)
                 {
                     return Err(ApiError::conflict(
@@ -729,7 +717,6 @@ impl Cluster {
                         "the object has been modified; please apply your changes to the latest version and try again",
                     ));
                 }
-            }
             let patched = convert::to_storage(rt, patched);
             let record = patch_type != PatchType::Apply;
             match self.write_over(rt, &live, patched, part, opts, record) {
@@ -830,8 +817,8 @@ impl Cluster {
                     }
                 }
             }
-            if let Some(uid) = meta.get("uid") {
-                if live_meta.get("uid") != Some(uid) {
+            if let Some(uid) = meta.get("uid")
+                && live_meta.get("uid") != Some(uid) {
                     return Err(ApiError::invalid(
                         &rt.group,
                         &rt.kind,
@@ -839,7 +826,6 @@ impl Cluster {
                         vec![crate::error::invalid_field("metadata.uid", "field is immutable")],
                     ));
                 }
-            }
         }
         new["apiVersion"] = live.get("apiVersion").cloned().unwrap_or(json!(rt.api_version()));
         new["kind"] = live.get("kind").cloned().unwrap_or(json!(rt.kind));
@@ -1061,8 +1047,8 @@ impl Cluster {
             ));
         }
         let live = self.get_raw(rt, namespace, name)?;
-        if let Some(uid) = &opts.uid {
-            if meta_str(&live, "uid") != Some(uid.as_str()) {
+        if let Some(uid) = &opts.uid
+            && meta_str(&live, "uid") != Some(uid.as_str()) {
                 return Err(ApiError::conflict(
                     &rt.group,
                     &rt.plural,
@@ -1073,9 +1059,8 @@ impl Cluster {
                     ),
                 ));
             }
-        }
-        if let Some(rv) = &opts.resource_version {
-            if meta_str(&live, "resourceVersion") != Some(rv.as_str()) {
+        if let Some(rv) = &opts.resource_version
+            && meta_str(&live, "resourceVersion") != Some(rv.as_str()) {
                 return Err(ApiError::conflict(
                     &rt.group,
                     &rt.plural,
@@ -1083,7 +1068,6 @@ impl Cluster {
                     "the object has been modified; please apply your changes to the latest version and try again",
                 ));
             }
-        }
         if opts.dry_run {
             return Ok(Deleted::Gone(convert::to_served(rt, &live)));
         }
@@ -1191,11 +1175,10 @@ fn add_propagation_finalizer(obj: &mut Value, propagation: Option<Propagation>) 
         _ => return,
     };
     let list = obj["metadata"].as_object_mut().map(|m| m.entry("finalizers").or_insert(json!([])));
-    if let Some(Value::Array(list)) = list {
-        if !list.iter().any(|f| f == finalizer) {
+    if let Some(Value::Array(list)) = list
+        && !list.iter().any(|f| f == finalizer) {
             list.push(json!(finalizer));
         }
-    }
 }
 
 fn store_error(rt: &ResourceType, name: &str, e: StoreError) -> ApiError {

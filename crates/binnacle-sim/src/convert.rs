@@ -5,11 +5,10 @@ use crate::registry::ResourceType;
 use serde_json::{Map, Value, json};
 
 fn move_field(from: &mut Map<String, Value>, to: &mut Map<String, Value>, src: &str, dst: &str) {
-    if let Some(v) = from.remove(src) {
-        if !v.is_null() {
+    if let Some(v) = from.remove(src)
+        && !v.is_null() {
             to.insert(dst.to_string(), v);
         }
-    }
 }
 
 /// Whether a stored object is already in the form served for `rt` (no copy needed).
@@ -109,17 +108,15 @@ fn events_v1_to_core_event(obj: Value) -> Value {
             out.insert("lastTimestamp".into(), json!(trim_micro(last)));
         }
     }
-    if !out.contains_key("source") {
-        if let Some(c) = out.get("reportingComponent").cloned() {
+    if !out.contains_key("source")
+        && let Some(c) = out.get("reportingComponent").cloned() {
             out.insert("source".into(), json!({"component": c}));
         }
-    }
-    if !out.contains_key("firstTimestamp") {
-        if let Some(t) = out.get("eventTime").map(trim_micro) {
+    if !out.contains_key("firstTimestamp")
+        && let Some(t) = out.get("eventTime").map(trim_micro) {
             out.insert("firstTimestamp".into(), json!(t));
             out.entry("lastTimestamp").or_insert(json!(t));
         }
-    }
     out.entry("count").or_insert(json!(1));
     Value::Object(out)
 }

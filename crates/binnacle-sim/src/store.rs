@@ -260,11 +260,10 @@ impl Store {
         let key = ObjectKey::of(&obj);
         let mut inner = self.write();
         let previous = inner.tables.get(storage).and_then(|t| t.get(&key)).cloned().ok_or(StoreError::NotFound)?;
-        if let Some(expected) = expected_rv {
-            if rv_of(&previous) != Some(expected) {
+        if let Some(expected) = expected_rv
+            && rv_of(&previous) != Some(expected) {
                 return Err(StoreError::Conflict);
             }
-        }
         inner.rv += 1;
         let rv = inner.rv;
         stamp(&mut obj, rv);
@@ -292,11 +291,10 @@ impl Store {
     ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.write();
         let previous = inner.tables.get(storage).and_then(|t| t.get(key)).cloned().ok_or(StoreError::NotFound)?;
-        if let Some(expected) = expected_rv {
-            if rv_of(&previous) != Some(expected) {
+        if let Some(expected) = expected_rv
+            && rv_of(&previous) != Some(expected) {
                 return Err(StoreError::Conflict);
             }
-        }
         if let Some(table) = inner.tables.get_mut(storage) {
             table.remove(key);
         }

@@ -40,11 +40,10 @@ impl ClusterSet {
             None => Kubeconfig::read().map_err(|e| ToolError::Unavailable(format!("cannot read a kubeconfig (KUBECONFIG or ~/.kube/config): {e}")))?,
         };
         let default_context = context.map(str::to_string).or_else(|| kubeconfig.current_context.clone());
-        if let Some(ctx) = &default_context {
-            if !kubeconfig.contexts.iter().any(|c| &c.name == ctx) {
+        if let Some(ctx) = &default_context
+            && !kubeconfig.contexts.iter().any(|c| &c.name == ctx) {
                 return Err(ToolError::invalid(format!("context {ctx:?} is not in the kubeconfig; contexts: {:?}", kubeconfig.contexts.iter().map(|c| &c.name).collect::<Vec<_>>())));
             }
-        }
         Ok(Self {
             kubeconfig: Some(kubeconfig),
             kubeconfig_path: path.map(Path::to_path_buf),

@@ -114,11 +114,10 @@ pub fn enforce_budget(value: &mut Value, max_bytes: usize) -> Vec<String> {
 fn longest_array(v: &Value, path: &str) -> Option<(String, usize)> {
     let mut best: Option<(String, usize)> = None;
     let mut consider = |candidate: Option<(String, usize)>| {
-        if let Some(c) = candidate {
-            if best.as_ref().is_none_or(|b| c.1 > b.1) {
+        if let Some(c) = candidate
+            && best.as_ref().is_none_or(|b| c.1 > b.1) {
                 best = Some(c);
             }
-        }
     };
     match v {
         Value::Array(a) => {

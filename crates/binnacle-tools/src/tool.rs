@@ -57,8 +57,8 @@ pub const COMMON_ARGS: [&str; 2] = ["context", "budgetTokens"];
 /// Read-only tools also advertise `budgetTokens` (writes answer briefly and keep the default budget; the
 /// argument is accepted by every tool). Descriptions are short: they are repeated in every tool.
 fn with_common_args(mut schema: Value, read_only: bool) -> Value {
-    if let Some(props) = schema.as_object_mut().map(|m| m.entry("properties").or_insert_with(|| serde_json::json!({}))) {
-        if let Some(props) = props.as_object_mut() {
+    if let Some(props) = schema.as_object_mut().map(|m| m.entry("properties").or_insert_with(|| serde_json::json!({})))
+        && let Some(props) = props.as_object_mut() {
             props.insert("context".into(), serde_json::json!({"type": "string", "description": "kubeconfig context"}));
             if read_only {
                 props.insert(
@@ -67,7 +67,6 @@ fn with_common_args(mut schema: Value, read_only: bool) -> Value {
                 );
             }
         }
-    }
     schema
 }
 

@@ -397,15 +397,14 @@ impl DeploymentController {
                 &now,
                 true,
             );
-            if counts_changed {
-                if let Some(c) = d
+            if counts_changed
+                && let Some(c) = d
                     .pointer_mut("/status/conditions")
                     .and_then(Value::as_array_mut)
                     .and_then(|c| c.iter_mut().find(|c| c["type"] == "Progressing"))
                 {
                     c["lastUpdateTime"] = json!(now);
                 }
-            }
         }
         if !complete && !paused && !timed_out && !already_timed_out {
             let since = last_progress.unwrap_or(ctx.now);

@@ -85,11 +85,9 @@ impl Controller for GarbageCollector {
                         if o.pointer("/metadata/ownerReferences")
                             .and_then(Value::as_array)
                             .is_some_and(|l| l.is_empty())
-                        {
-                            if let Some(m) = o["metadata"].as_object_mut() {
+                            && let Some(m) = o["metadata"].as_object_mut() {
                                 m.remove("ownerReferences");
                             }
-                        }
                     });
                 }
                 ctx.cluster.modify(&rt, &ObjectKey::of(&owner), |o| remove_finalizer(o, "orphan"));

@@ -621,11 +621,10 @@ impl Kubelet {
             if let Some(conds) = holder.pointer_mut("/status/conditions").and_then(Value::as_array_mut) {
                 for c in conds.iter_mut() {
                     for key in ["reason", "message"] {
-                        if c.get(key).and_then(Value::as_str) == Some("") {
-                            if let Some(m) = c.as_object_mut() {
+                        if c.get(key).and_then(Value::as_str) == Some("")
+                            && let Some(m) = c.as_object_mut() {
                                 m.remove(key);
                             }
-                        }
                     }
                     if let Some(m) = c.as_object_mut() {
                         m.entry("lastProbeTime").or_insert(Value::Null);

@@ -140,7 +140,7 @@ impl Controller for ReplicaSetController {
             if let Some(m) = clean.as_object_mut() {
                 m.retain(|k, v| k == "replicas" || k == "observedGeneration" || v.as_i64() != Some(0));
             }
-            if rs.get("status").map(|s| without_conditions(s)) != Some(clean.clone()) {
+            if rs.get("status").map(without_conditions) != Some(clean.clone()) {
                 ctx.modify("apps", "replicasets", &rs, |r| {
                     let conditions = r.pointer("/status/conditions").cloned();
                     r["status"] = clean.clone();

@@ -277,11 +277,10 @@ fn write_options(query: &Query, headers: &HeaderMap, default_manager: &str) -> A
             if from_agent.is_empty() { default_manager.to_string() } else { from_agent.to_string() }
         }
     };
-    if let Some(v) = query.get("fieldValidation") {
-        if !matches!(v, "" | "Strict" | "Warn" | "Ignore") {
+    if let Some(v) = query.get("fieldValidation")
+        && !matches!(v, "" | "Strict" | "Warn" | "Ignore") {
             return Err(ApiError::bad_request(format!("fieldValidation must be Strict, Warn or Ignore, not {v:?}")));
         }
-    }
     let field_validation = match query.get("fieldValidation") {
         Some("Strict") => FieldValidation::Strict,
         Some("Ignore") => FieldValidation::Ignore,
@@ -328,11 +327,10 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
     if rt.namespaced && r.name.is_some() && r.namespace.is_none() {
         return Err(ApiError::new(Reason::NotFound, "the server could not find the requested resource"));
     }
-    if let Some(name) = &r.name {
-        if name.is_empty() || name.len() > 253 || name.contains(['/', '%']) {
+    if let Some(name) = &r.name
+        && (name.is_empty() || name.len() > 253 || name.contains(['/', '%'])) {
             return Err(ApiError::bad_request(format!("invalid resource name {name:?}")));
         }
-    }
     if rt.group == "metrics.k8s.io" {
         let labels = list_options(&query)?.labels;
         return reviews::metrics(&cluster, &r, &parts.method, &labels).map(|v| json_response(StatusCode::OK, &v));

@@ -83,8 +83,8 @@ fn not_found() -> ApiError {
 fn resource_target(cluster: &Cluster, group: &str, version: &str, rest: &[&str]) -> ApiResult<Target> {
     let lookup = |plural: &str| cluster.registry().get(group, version, plural).ok_or_else(not_found);
     // /namespaces/{ns}/{plural}[/{name}[/{sub}]] for namespaced resources.
-    if rest.len() >= 3 && rest[0] == "namespaces" {
-        if let Some(rt) = cluster.registry().get(group, version, rest[2]).filter(|rt| rt.namespaced) {
+    if rest.len() >= 3 && rest[0] == "namespaces"
+        && let Some(rt) = cluster.registry().get(group, version, rest[2]).filter(|rt| rt.namespaced) {
             if rest.len() > 5 {
                 return Err(not_found());
             }
@@ -95,7 +95,6 @@ fn resource_target(cluster: &Cluster, group: &str, version: &str, rest: &[&str])
                 subresource: rest.get(4).map(|s| s.to_string()),
             }));
         }
-    }
     match rest {
         [plural] => Ok(Target::Resource(ResourceRequest {
             rt: lookup(plural)?,

@@ -84,12 +84,11 @@ pub fn start(cluster: Arc<Cluster>, req: WatchRequest, mut shutdown: watch::Rece
             include_object: req.include_object,
         };
         let matches = |obj: &Value| -> bool {
-            if let Some(ns) = &req.namespace {
-                if req.rt.namespaced && obj.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns.as_str())
+            if let Some(ns) = &req.namespace
+                && req.rt.namespaced && obj.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns.as_str())
                 {
                     return false;
                 }
-            }
             req.selectors.labels.matches_object(obj) && req.selectors.fields.matches(|f| fields::value(obj, f))
         };
         let requested: Option<u64> = match req.resource_version.as_deref() {
@@ -155,11 +154,10 @@ pub fn start(cluster: Arc<Cluster>, req: WatchRequest, mut shutdown: watch::Rece
             Some(event_line(kind, renderer.render(&change.object)))
         };
         for change in &replay {
-            if let Some(line) = handle(change, &mut last_rv) {
-                if tx.send(line).await.is_err() {
+            if let Some(line) = handle(change, &mut last_rv)
+                && tx.send(line).await.is_err() {
                     return;
                 }
-            }
         }
         let deadline = tokio::time::sleep(req.timeout);
         tokio::pin!(deadline);
@@ -179,11 +177,10 @@ pub fn start(cluster: Arc<Cluster>, req: WatchRequest, mut shutdown: watch::Rece
                 }
                 change = rx_changes.recv() => match change {
                     Ok(change) => {
-                        if let Some(line) = handle(&change, &mut last_rv) {
-                            if tx.send(line).await.is_err() {
+                        if let Some(line) = handle(&change, &mut last_rv)
+                            && tx.send(line).await.is_err() {
                                 return;
                             }
-                        }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         // This watcher fell behind: tell it to re-list, as the API server does.
