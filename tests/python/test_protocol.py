@@ -56,7 +56,7 @@ async def test_tools_list_has_annotations_and_schemas(mcp: McpServer) -> None:
         assert isinstance(tool.output_schema, dict) and tool.output_schema, tool.name
         meta = tool.meta or {}
         assert isinstance(meta.get("binnacle.dev/tags"), list) and meta["binnacle.dev/tags"], tool.name
-        assert meta["binnacle.dev/tags"][0] in ("k8s", "k8s-admin", "helm", "argo", "jenkins"), tool.name
+        assert meta["binnacle.dev/tags"][0] in ("k8s", "k8s-admin", "helm", "argo", "jenkins", "findings"), tool.name
 
 
 async def test_unknown_tool_is_an_invalid_params_error(mcp: McpServer) -> None:

@@ -71,6 +71,8 @@ TOOL_CALLS: dict[str, Call] = {
     "node_uncordon": Call({"name": "sim-worker-1"}),
     "node_drain": Call({"name": "sim-control-plane", "ignoreDaemonSets": True, "deleteEmptyDirData": True, "timeout": "30s"}),
     "resource_delete": Call({"kind": "ConfigMap", "name": "mcp-tests", "namespace": "shop"}),
+    # Findings: the analyzers over one snapshot
+    "find_issues": Call({"namespaces": ["web", "payments"]}),
     # Helm: reads come from the release Secrets (the demo's podinfo release in apps), no helm binary needed
     "helm_releases_list": Call({}, expect="podinfo"),
     "helm_release_status": Call({"release": "podinfo", "namespace": "apps"}),

@@ -23,11 +23,14 @@ pub enum Toolset {
     Argo,
     /// Jenkins (`jenkins`).
     Jenkins,
+    /// Deterministic analyzers of what is broken (`findings`).
+    Findings,
 }
 
 impl Toolset {
     /// Every toolset.
-    pub const ALL: [Toolset; 5] = [Toolset::Kubernetes, Toolset::KubernetesAdmin, Toolset::Helm, Toolset::Argo, Toolset::Jenkins];
+    pub const ALL: [Toolset; 6] =
+        [Toolset::Kubernetes, Toolset::KubernetesAdmin, Toolset::Helm, Toolset::Argo, Toolset::Jenkins, Toolset::Findings];
 
     /// The short name used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Toolset {
             Toolset::Helm => "helm",
             Toolset::Argo => "argo",
             Toolset::Jenkins => "jenkins",
+            Toolset::Findings => "findings",
         }
     }
 }
@@ -50,7 +54,8 @@ impl std::str::FromStr for Toolset {
             "helm" => Ok(Toolset::Helm),
             "argo" | "rollouts" => Ok(Toolset::Argo),
             "jenkins" => Ok(Toolset::Jenkins),
-            other => Err(format!("unknown toolset {other:?}: choose from k8s, k8s-admin, helm, argo, jenkins")),
+            "findings" => Ok(Toolset::Findings),
+            other => Err(format!("unknown toolset {other:?}: choose from k8s, k8s-admin, helm, argo, jenkins, findings")),
         }
     }
 }

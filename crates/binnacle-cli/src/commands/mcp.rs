@@ -41,7 +41,7 @@ pub struct McpArgs {
     /// List and call only read-only tools; any other tool is refused even when called by name.
     #[arg(long)]
     pub read_only: bool,
-    /// Toolsets to serve, comma-separated: k8s, k8s-admin (node cordon/uncordon/drain, exec, secret reveal), helm, argo, jenkins (default: all).
+    /// Toolsets to serve, comma-separated: k8s, k8s-admin (node cordon/uncordon/drain, exec, secret reveal), helm, argo, jenkins, findings (default: all).
     #[arg(long, value_delimiter = ',', value_name = "TOOLSETS")]
     pub toolsets: Vec<Toolset>,
     /// Serve only these tools (comma-separated names; `binnacle tools` lists them).
@@ -191,7 +191,7 @@ pub async fn serve(args: McpArgs, shutdown: impl std::future::Future<Output = ()
 /// Options of `binnacle tools`.
 #[derive(Debug, Args)]
 pub struct ToolsArgs {
-    /// Only these toolsets, comma-separated: k8s, k8s-admin (node cordon/uncordon/drain, exec, secret reveal), helm, argo, jenkins (default: all).
+    /// Only these toolsets, comma-separated: k8s, k8s-admin (node cordon/uncordon/drain, exec, secret reveal), helm, argo, jenkins, findings (default: all).
     #[arg(long, value_delimiter = ',', value_name = "TOOLSETS")]
     pub toolsets: Vec<Toolset>,
     /// Only read-only tools.

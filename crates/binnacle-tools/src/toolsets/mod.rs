@@ -4,6 +4,7 @@ use crate::tool::DynTool;
 use std::sync::Arc;
 
 pub mod argo;
+pub mod findings;
 pub mod helm;
 pub mod jenkins;
 pub mod kubernetes;
@@ -15,5 +16,6 @@ pub fn all() -> Vec<Arc<dyn DynTool>> {
     tools.extend(helm::tools());
     tools.extend(argo::tools());
     tools.extend(jenkins::tools());
+    tools.extend(findings::tools());
     tools
 }
