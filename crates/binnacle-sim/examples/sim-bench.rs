@@ -38,7 +38,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -70,7 +75,10 @@ async fn watch_fan_out(sim: &SimCluster, watchers: usize, writes: usize) -> (Dur
     let router = sim.router();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>();
     for _ in 0..watchers {
-        let req = Request::builder().uri("/api/v1/namespaces/bench/configmaps?watch=true&resourceVersion=0").body(Body::empty()).expect("request");
+        let req = Request::builder()
+            .uri("/api/v1/namespaces/bench/configmaps?watch=true&resourceVersion=0")
+            .body(Body::empty())
+            .expect("request");
         let resp = router.clone().oneshot(req).await.expect("infallible");
         let tx = tx.clone();
         tokio::spawn(async move {
@@ -95,7 +103,14 @@ async fn watch_fan_out(sim: &SimCluster, watchers: usize, writes: usize) -> (Dur
     let mut delays = Vec::new();
     for i in 0..writes {
         let start = Instant::now();
-        sim.cluster().create(&cms, "bench", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("fan-{i}")}}), &opts).expect("create");
+        sim.cluster()
+            .create(
+                &cms,
+                "bench",
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("fan-{i}")}}),
+                &opts,
+            )
+            .expect("create");
         let mut received = 0;
         let mut last = start;
         while received < watchers {
@@ -117,15 +132,21 @@ async fn watch_fan_out(sim: &SimCluster, watchers: usize, writes: usize) -> (Dur
 /// Fills a fresh cluster with 10,000 pods and prints the memory row of the table.
 async fn memory_phase() {
     let before = rss_kib();
-    let sim = SimCluster::start(SimOptions { scenario: Scenario::Empty, controllers: false, ..SimOptions::default() }).await.expect("sim");
+    let sim = SimCluster::start(SimOptions { scenario: Scenario::Empty, controllers: false, ..SimOptions::default() })
+        .await
+        .expect("sim");
     let cluster = sim.cluster().clone();
     let ns_rt = cluster.resource("", "v1", "namespaces").expect("namespaces");
     let pods = cluster.resource("", "v1", "pods").expect("pods");
     for n in 0..10 {
-        cluster.create_with_status(&ns_rt, "", json!({"metadata": {"name": format!("ns-{n}")}}), "bench").expect("namespace");
+        cluster
+            .create_with_status(&ns_rt, "", json!({"metadata": {"name": format!("ns-{n}")}}), "bench")
+            .expect("namespace");
     }
     for i in 0..10_000 {
-        cluster.create_with_status(&pods, &format!("ns-{}", i % 10), pod(i, &format!("ns-{}", i % 10)), "bench").expect("pod");
+        cluster
+            .create_with_status(&pods, &format!("ns-{}", i % 10), pod(i, &format!("ns-{}", i % 10)), "bench")
+            .expect("pod");
     }
     let objects = cluster.store().len();
     let after = rss_kib();
@@ -142,7 +163,9 @@ async fn main() {
         memory_phase().await;
         return;
     }
-    let sim = SimCluster::start(SimOptions { scenario: Scenario::Empty, controllers: false, ..SimOptions::default() }).await.expect("sim");
+    let sim = SimCluster::start(SimOptions { scenario: Scenario::Empty, controllers: false, ..SimOptions::default() })
+        .await
+        .expect("sim");
     let cluster = sim.cluster().clone();
     let ns_rt = cluster.resource("", "v1", "namespaces").expect("namespaces");
     let pods = cluster.resource("", "v1", "pods").expect("pods");
@@ -157,7 +180,8 @@ async fn main() {
         return;
     }
     let (json_p50, json_p95, json_size) = list_latency(&sim, "application/json").await;
-    let (table_p50, table_p95, table_size) = list_latency(&sim, "application/json;as=Table;v=v1;g=meta.k8s.io,application/json").await;
+    let (table_p50, table_p95, table_size) =
+        list_latency(&sim, "application/json;as=Table;v=v1;g=meta.k8s.io,application/json").await;
     let (fan_p50, fan_p99) = watch_fan_out(&sim, 100, 50).await;
 
     drop(sim);
@@ -168,8 +192,22 @@ async fn main() {
 
     println!("| benchmark | result | target |");
     println!("|---|---|---|");
-    println!("| list 1,000 pods as JSON ({} KiB) | p50 {:.2} ms, p95 {:.2} ms | p50 < 10 ms |", json_size / 1024, json_p50.as_secs_f64() * 1e3, json_p95.as_secs_f64() * 1e3);
-    println!("| list 1,000 pods as Table ({} KiB) | p50 {:.2} ms, p95 {:.2} ms | p50 < 10 ms |", table_size / 1024, table_p50.as_secs_f64() * 1e3, table_p95.as_secs_f64() * 1e3);
-    println!("| watch fan-out: write → all 100 watchers (50 writes) | p50 {:.2} ms, p99 {:.2} ms | — |", fan_p50.as_secs_f64() * 1e3, fan_p99.as_secs_f64() * 1e3);
+    println!(
+        "| list 1,000 pods as JSON ({} KiB) | p50 {:.2} ms, p95 {:.2} ms | p50 < 10 ms |",
+        json_size / 1024,
+        json_p50.as_secs_f64() * 1e3,
+        json_p95.as_secs_f64() * 1e3
+    );
+    println!(
+        "| list 1,000 pods as Table ({} KiB) | p50 {:.2} ms, p95 {:.2} ms | p50 < 10 ms |",
+        table_size / 1024,
+        table_p50.as_secs_f64() * 1e3,
+        table_p95.as_secs_f64() * 1e3
+    );
+    println!(
+        "| watch fan-out: write → all 100 watchers (50 writes) | p50 {:.2} ms, p99 {:.2} ms | — |",
+        fan_p50.as_secs_f64() * 1e3,
+        fan_p99.as_secs_f64() * 1e3
+    );
     println!("{memory_line}");
 }

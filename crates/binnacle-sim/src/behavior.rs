@@ -289,11 +289,12 @@ pub fn container_logs(pod: &Value, container: &str, previous: bool, now: Timesta
         let reason = waiting.get("reason").and_then(Value::as_str).unwrap_or("ContainerCreating");
         // A crash-looping container still shows the last run's log, as kubectl users expect.
         if reason == "CrashLoopBackOff"
-            && let Some(last) = status.and_then(|s| s.pointer("/lastState/terminated")) {
-                let start = parse_timestamp(last.get("startedAt")).unwrap_or(now);
-                let end = parse_timestamp(last.get("finishedAt")).unwrap_or(now);
-                return Ok(script_lines(pod, spec, behavior, start, end, true));
-            }
+            && let Some(last) = status.and_then(|s| s.pointer("/lastState/terminated"))
+        {
+            let start = parse_timestamp(last.get("startedAt")).unwrap_or(now);
+            let end = parse_timestamp(last.get("finishedAt")).unwrap_or(now);
+            return Ok(script_lines(pod, spec, behavior, start, end, true));
+        }
         let message = match reason {
             "ImagePullBackOff" | "ErrImagePull" => "trying and failing to pull image".to_string(),
             other => other.to_string(),

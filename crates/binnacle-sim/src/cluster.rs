@@ -303,13 +303,15 @@ impl Cluster {
         let name_filter = opts.fields.required_value("metadata.name");
         let mut matching = all.into_iter().filter(|o| {
             if let Some(n) = name_filter
-                && meta_str(o, "name") != Some(n) {
-                    return false;
-                }
+                && meta_str(o, "name") != Some(n)
+            {
+                return false;
+            }
             if let Some(after) = &start_after
-                && ObjectKey::of(o) <= *after {
-                    return false;
-                }
+                && ObjectKey::of(o) <= *after
+            {
+                return false;
+            }
             opts.labels.matches_object(o) && opts.fields.matches(|f| fields::value(o, f))
         });
         if opts.limit == 0 {
@@ -360,8 +362,15 @@ impl Cluster {
 
     /// Creates an object from a scenario file: like [`Cluster::create_with_status`], but unknown fields are
     /// refused so that typos in a user's file are reported.
-    pub fn create_checked(&self, rt: &ResourceType, namespace: &str, obj: Value, manager: &str) -> ApiResult<Arc<Value>> {
-        let opts = WriteOptions { manager: manager.into(), field_validation: FieldValidation::Strict, ..Default::default() };
+    pub fn create_checked(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        obj: Value,
+        manager: &str,
+    ) -> ApiResult<Arc<Value>> {
+        let opts =
+            WriteOptions { manager: manager.into(), field_validation: FieldValidation::Strict, ..Default::default() };
         Ok(Arc::new(self.create_inner(rt, namespace, obj, &opts, true)?))
     }
 
@@ -412,10 +421,11 @@ impl Cluster {
             }
             let name = meta.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
             if name.is_empty()
-                && let Some(prefix) = meta.get("generateName").and_then(Value::as_str).filter(|p| !p.is_empty()) {
-                    let generated = format!("{prefix}{}", self.random_suffix(5));
-                    meta.insert("name".into(), json!(generated));
-                }
+                && let Some(prefix) = meta.get("generateName").and_then(Value::as_str).filter(|p| !p.is_empty())
+            {
+                let generated = format!("{prefix}{}", self.random_suffix(5));
+                meta.insert("name".into(), json!(generated));
+            }
             meta.insert("uid".into(), json!(self.new_uid()));
             meta.insert("creationTimestamp".into(), json!(now));
             meta.insert("generation".into(), json!(1));
@@ -429,10 +439,12 @@ impl Cluster {
         } else if rt.namespaced {
             self.check_namespace_exists(namespace)?;
         }
-        if rt.has_status() && !keep_status
-            && let Some(map) = obj.as_object_mut() {
-                map.remove("status");
-            }
+        if rt.has_status()
+            && !keep_status
+            && let Some(map) = obj.as_object_mut()
+        {
+            map.remove("status");
+        }
         self.check_fields(rt, &mut obj, opts)?;
         apply_defaults(&rt.group, &rt.kind, &mut obj);
         if rt.group.is_empty() && rt.kind == "Pod" && obj.get("status").is_none() {
@@ -464,13 +476,15 @@ impl Cluster {
     /// Rejects a body whose apiVersion/kind name another resource.
     fn check_type_meta(&self, rt: &ResourceType, obj: &Value) -> ApiResult<()> {
         if let Some(kind) = obj.get("kind").and_then(Value::as_str)
-            && !kind.is_empty() && kind != rt.kind {
-                return Err(ApiError::bad_request(format!(
-                    "the kind of the provided object ({kind}) does not match the resource {} ({})",
-                    qualified(&rt.group, &rt.plural),
-                    rt.kind
-                )));
-            }
+            && !kind.is_empty()
+            && kind != rt.kind
+        {
+            return Err(ApiError::bad_request(format!(
+                "the kind of the provided object ({kind}) does not match the resource {} ({})",
+                qualified(&rt.group, &rt.plural),
+                rt.kind
+            )));
+        }
         if let Some(api_version) = obj.get("apiVersion").and_then(Value::as_str) {
             let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
             if !api_version.is_empty() && group != rt.group {
@@ -529,17 +543,19 @@ impl Cluster {
                     obj["spec"]["clusterIP"] = json!(ip);
                     obj["spec"]["clusterIPs"] = json!([ip]);
                 } else if let Some(ip) = obj.pointer("/spec/clusterIP").cloned()
-                    && obj.pointer("/spec/clusterIPs").is_none() {
-                        obj["spec"]["clusterIPs"] = json!([ip]);
-                    }
+                    && obj.pointer("/spec/clusterIPs").is_none()
+                {
+                    obj["spec"]["clusterIPs"] = json!([ip]);
+                }
                 if matches!(ty.as_str(), "NodePort" | "LoadBalancer")
-                    && let Some(ports) = obj.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
-                        for p in ports.iter_mut() {
-                            if p.get("nodePort").is_none() {
-                                p["nodePort"] = json!(30000 + self.random_range(0..2768));
-                            }
+                    && let Some(ports) = obj.pointer_mut("/spec/ports").and_then(Value::as_array_mut)
+                {
+                    for p in ports.iter_mut() {
+                        if p.get("nodePort").is_none() {
+                            p["nodePort"] = json!(30000 + self.random_range(0..2768));
                         }
                     }
+                }
                 if ty == "LoadBalancer" && obj.pointer("/status/loadBalancer").is_none() {
                     obj["status"] = json!({"loadBalancer": {}});
                 }
@@ -548,13 +564,15 @@ impl Cluster {
                 let names = obj.pointer("/spec/names").cloned().unwrap_or(json!({}));
                 let mut accepted = names.clone();
                 if accepted.get("singular").is_none()
-                    && let Some(kind) = names.get("kind").and_then(Value::as_str) {
-                        accepted["singular"] = json!(kind.to_lowercase());
-                    }
+                    && let Some(kind) = names.get("kind").and_then(Value::as_str)
+                {
+                    accepted["singular"] = json!(kind.to_lowercase());
+                }
                 if accepted.get("listKind").is_none()
-                    && let Some(kind) = names.get("kind").and_then(Value::as_str) {
-                        accepted["listKind"] = json!(format!("{kind}List"));
-                    }
+                    && let Some(kind) = names.get("kind").and_then(Value::as_str)
+                {
+                    accepted["listKind"] = json!(format!("{kind}List"));
+                }
                 let now = self.now_string();
                 let stored: Vec<Value> = obj
                     .pointer("/spec/versions")
@@ -606,11 +624,12 @@ impl Cluster {
         self.check_type_meta(rt, &obj)?;
         let obj = convert::to_storage(rt, obj);
         if let Some(body_name) = meta_str(&obj, "name")
-            && body_name != name {
-                return Err(ApiError::bad_request(format!(
-                    "the name of the object ({body_name}) does not match the name on the URL ({name})"
-                )));
-            }
+            && body_name != name
+        {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
         let live = match self.get_raw(rt, namespace, name) {
             Ok(live) => live,
             Err(e) if e.reason == Reason::NotFound && part == Part::Main => {
@@ -626,14 +645,15 @@ impl Cluster {
             None => None,
         };
         if let Some(expected) = precondition
-            && rv_number(&live) != Some(expected) {
-                return Err(ApiError::conflict(
-                    &rt.group,
-                    &rt.plural,
-                    name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                ));
-            }
+            && rv_number(&live) != Some(expected)
+        {
+            return Err(ApiError::conflict(
+                &rt.group,
+                &rt.plural,
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            ));
+        }
         let stored = self.write_over(rt, &live, obj, part, opts, true)?;
         Ok(convert::to_served(rt, &stored))
     }
@@ -688,10 +708,12 @@ impl Cluster {
                 PatchType::Apply => {
                     let mut config = body.clone();
                     self.check_type_meta(rt, &config)?;
-                    if rt.has_status() && part == Part::Main
-                        && let Some(m) = config.as_object_mut() {
-                            m.remove("status");
-                        }
+                    if rt.has_status()
+                        && part == Part::Main
+                        && let Some(m) = config.as_object_mut()
+                    {
+                        m.remove("status");
+                    }
                     let params = apply::ApplyParams {
                         kind: &rt.kind,
                         api_version: &rt.api_version(),
@@ -708,15 +730,15 @@ impl Cluster {
             // A resourceVersion inside a merge or strategic patch is a precondition.
             if let Some(rv) = body.pointer("/metadata/resourceVersion").and_then(Value::as_str)
                 && matches!(patch_type, PatchType::Merge | PatchType::Strategic)
-                    && Some(rv.to_string()) != meta_str(&live, "resourceVersion").map(str::to_string)
-                {
-                    return Err(ApiError::conflict(
-                        &rt.group,
-                        &rt.plural,
-                        name,
-                        "the object has been modified; please apply your changes to the latest version and try again",
-                    ));
-                }
+                && Some(rv.to_string()) != meta_str(&live, "resourceVersion").map(str::to_string)
+            {
+                return Err(ApiError::conflict(
+                    &rt.group,
+                    &rt.plural,
+                    name,
+                    "the object has been modified; please apply your changes to the latest version and try again",
+                ));
+            }
             let patched = convert::to_storage(rt, patched);
             let record = patch_type != PatchType::Apply;
             match self.write_over(rt, &live, patched, part, opts, record) {
@@ -818,14 +840,15 @@ impl Cluster {
                 }
             }
             if let Some(uid) = meta.get("uid")
-                && live_meta.get("uid") != Some(uid) {
-                    return Err(ApiError::invalid(
-                        &rt.group,
-                        &rt.kind,
-                        &name,
-                        vec![crate::error::invalid_field("metadata.uid", "field is immutable")],
-                    ));
-                }
+                && live_meta.get("uid") != Some(uid)
+            {
+                return Err(ApiError::invalid(
+                    &rt.group,
+                    &rt.kind,
+                    &name,
+                    vec![crate::error::invalid_field("metadata.uid", "field is immutable")],
+                ));
+            }
         }
         new["apiVersion"] = live.get("apiVersion").cloned().unwrap_or(json!(rt.api_version()));
         new["kind"] = live.get("kind").cloned().unwrap_or(json!(rt.kind));
@@ -924,7 +947,11 @@ impl Cluster {
             Check::Malformed(msg) => Err(ApiError::bad_request(format!("{}: {msg}", prefix()))),
             Check::Unknown(fields) if fields.is_empty() => Ok(()),
             Check::Unknown(fields) => match opts.field_validation {
-                FieldValidation::Strict => Err(ApiError::bad_request(format!("{}: strict decoding error: {}", prefix(), schema::unknown_message(&fields)))),
+                FieldValidation::Strict => Err(ApiError::bad_request(format!(
+                    "{}: strict decoding error: {}",
+                    prefix(),
+                    schema::unknown_message(&fields)
+                ))),
                 FieldValidation::Warn => {
                     for f in fields {
                         opts.warnings.push(format!("unknown field \"{f}\""));
@@ -1048,26 +1075,28 @@ impl Cluster {
         }
         let live = self.get_raw(rt, namespace, name)?;
         if let Some(uid) = &opts.uid
-            && meta_str(&live, "uid") != Some(uid.as_str()) {
-                return Err(ApiError::conflict(
-                    &rt.group,
-                    &rt.plural,
-                    name,
-                    &format!(
-                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                        meta_str(&live, "uid").unwrap_or_default()
-                    ),
-                ));
-            }
+            && meta_str(&live, "uid") != Some(uid.as_str())
+        {
+            return Err(ApiError::conflict(
+                &rt.group,
+                &rt.plural,
+                name,
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    meta_str(&live, "uid").unwrap_or_default()
+                ),
+            ));
+        }
         if let Some(rv) = &opts.resource_version
-            && meta_str(&live, "resourceVersion") != Some(rv.as_str()) {
-                return Err(ApiError::conflict(
-                    &rt.group,
-                    &rt.plural,
-                    name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                ));
-            }
+            && meta_str(&live, "resourceVersion") != Some(rv.as_str())
+        {
+            return Err(ApiError::conflict(
+                &rt.group,
+                &rt.plural,
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            ));
+        }
         if opts.dry_run {
             return Ok(Deleted::Gone(convert::to_served(rt, &live)));
         }
@@ -1131,7 +1160,7 @@ impl Cluster {
     }
 
     /// Side effects of a write that must happen at once: registering CRDs.
-    fn after_write(&self, rt: &ResourceType, _old: Option<&Arc<Value>>, new: Option<&Arc<Value>>) {
+    fn after_write(&self, rt: &ResourceType, old: Option<&Arc<Value>>, new: Option<&Arc<Value>>) {
         if rt.group == "apiextensions.k8s.io" && rt.kind == "CustomResourceDefinition" {
             match new {
                 Some(crd) if crd.pointer("/metadata/deletionTimestamp").is_none() => {
@@ -1143,7 +1172,7 @@ impl Cluster {
                     }
                 }
                 None => {
-                    if let Some(name) = _old.and_then(|o| meta_str(o, "name").map(str::to_string)) {
+                    if let Some(name) = old.and_then(|o| meta_str(o, "name").map(str::to_string)) {
                         let group_plural = name.split_once('.').map(|(p, g)| StorageKey::new(g, p));
                         self.registry.unregister_crd(&name);
                         if let Some(sk) = group_plural {
@@ -1176,9 +1205,10 @@ fn add_propagation_finalizer(obj: &mut Value, propagation: Option<Propagation>) 
     };
     let list = obj["metadata"].as_object_mut().map(|m| m.entry("finalizers").or_insert(json!([])));
     if let Some(Value::Array(list)) = list
-        && !list.iter().any(|f| f == finalizer) {
-            list.push(json!(finalizer));
-        }
+        && !list.iter().any(|f| f == finalizer)
+    {
+        list.push(json!(finalizer));
+    }
 }
 
 fn store_error(rt: &ResourceType, name: &str, e: StoreError) -> ApiError {

@@ -6,9 +6,10 @@ use serde_json::{Map, Value, json};
 
 fn move_field(from: &mut Map<String, Value>, to: &mut Map<String, Value>, src: &str, dst: &str) {
     if let Some(v) = from.remove(src)
-        && !v.is_null() {
-            to.insert(dst.to_string(), v);
-        }
+        && !v.is_null()
+    {
+        to.insert(dst.to_string(), v);
+    }
 }
 
 /// Whether a stored object is already in the form served for `rt` (no copy needed).
@@ -109,14 +110,16 @@ fn events_v1_to_core_event(obj: Value) -> Value {
         }
     }
     if !out.contains_key("source")
-        && let Some(c) = out.get("reportingComponent").cloned() {
-            out.insert("source".into(), json!({"component": c}));
-        }
+        && let Some(c) = out.get("reportingComponent").cloned()
+    {
+        out.insert("source".into(), json!({"component": c}));
+    }
     if !out.contains_key("firstTimestamp")
-        && let Some(t) = out.get("eventTime").map(trim_micro) {
-            out.insert("firstTimestamp".into(), json!(t));
-            out.entry("lastTimestamp").or_insert(json!(t));
-        }
+        && let Some(t) = out.get("eventTime").map(trim_micro)
+    {
+        out.insert("firstTimestamp".into(), json!(t));
+        out.entry("lastTimestamp").or_insert(json!(t));
+    }
     out.entry("count").or_insert(json!(1));
     Value::Object(out)
 }

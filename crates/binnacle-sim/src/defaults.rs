@@ -280,7 +280,10 @@ mod tests {
         let mut p = json!({"spec": {"containers": [{"name": "a", "image": "x", "readinessProbe": {"httpGet": {"path": "/", "port": 80}}}]}});
         apply_defaults("", "Pod", &mut p);
         let probe = &p["spec"]["containers"][0]["readinessProbe"];
-        assert_eq!((probe["timeoutSeconds"].as_i64(), probe["periodSeconds"].as_i64(), probe["failureThreshold"].as_i64()), (Some(1), Some(10), Some(3)));
+        assert_eq!(
+            (probe["timeoutSeconds"].as_i64(), probe["periodSeconds"].as_i64(), probe["failureThreshold"].as_i64()),
+            (Some(1), Some(10), Some(3))
+        );
         assert_eq!(probe["httpGet"]["scheme"], "HTTP");
     }
 

@@ -61,8 +61,9 @@ pub fn value(obj: &Value, field: &str) -> String {
         "source" => "source.component",
         other => other,
     };
-    let pointer = format!("/{}", field.replace('.', "/"));
-    match obj.pointer(&pointer) {
+    // Walk the dotted path directly: this runs for every object of a filtered list.
+    let found = field.split('.').try_fold(obj, |v, segment| v.get(segment));
+    match found {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Bool(b)) => b.to_string(),
         Some(Value::Number(n)) => n.to_string(),

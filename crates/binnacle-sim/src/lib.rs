@@ -32,8 +32,8 @@ pub mod http;
 pub mod kubeconfig;
 pub mod persist;
 pub mod registry;
-pub mod schema;
 pub mod scenario;
+pub mod schema;
 pub mod store;
 pub mod validate;
 

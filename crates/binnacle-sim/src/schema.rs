@@ -8,7 +8,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiext
 use k8s_openapi::schemars::{JsonSchema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// How the server treats unknown fields (the `fieldValidation` query parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -190,11 +190,6 @@ pub fn check(obj: &mut Value) -> Check {
 /// The API server's message for unknown fields: `unknown field "spec.replica", unknown field "x"`.
 pub fn unknown_message(fields: &[String]) -> String {
     fields.iter().map(|f| format!("unknown field \"{f}\"")).collect::<Vec<_>>().join(", ")
-}
-
-/// Keeps only the given keys of a map (used to restore server-owned fields after a check).
-pub fn retain_keys(map: &mut Map<String, Value>, keys: &[&str]) {
-    map.retain(|k, _| keys.contains(&k.as_str()));
 }
 
 #[cfg(test)]

@@ -261,9 +261,10 @@ impl Store {
         let mut inner = self.write();
         let previous = inner.tables.get(storage).and_then(|t| t.get(&key)).cloned().ok_or(StoreError::NotFound)?;
         if let Some(expected) = expected_rv
-            && rv_of(&previous) != Some(expected) {
-                return Err(StoreError::Conflict);
-            }
+            && rv_of(&previous) != Some(expected)
+        {
+            return Err(StoreError::Conflict);
+        }
         inner.rv += 1;
         let rv = inner.rv;
         stamp(&mut obj, rv);
@@ -292,9 +293,10 @@ impl Store {
         let mut inner = self.write();
         let previous = inner.tables.get(storage).and_then(|t| t.get(key)).cloned().ok_or(StoreError::NotFound)?;
         if let Some(expected) = expected_rv
-            && rv_of(&previous) != Some(expected) {
-                return Err(StoreError::Conflict);
-            }
+            && rv_of(&previous) != Some(expected)
+        {
+            return Err(StoreError::Conflict);
+        }
         if let Some(table) = inner.tables.get_mut(storage) {
             table.remove(key);
         }

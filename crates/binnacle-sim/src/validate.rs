@@ -142,12 +142,10 @@ fn validate_workload(obj: &Value, causes: &mut Vec<Cause>) {
         },
     }
     if let Some(r) = obj.pointer("/spec/replicas")
-        && r.as_i64().is_none_or(|n| n < 0) {
-            causes.push(invalid_field(
-                "spec.replicas",
-                format!("Invalid value: {r}: must be greater than or equal to 0"),
-            ));
-        }
+        && r.as_i64().is_none_or(|n| n < 0)
+    {
+        causes.push(invalid_field("spec.replicas", format!("Invalid value: {r}: must be greater than or equal to 0")));
+    }
     validate_pod_spec(obj.pointer("/spec/template/spec"), "spec.template.spec", causes);
 }
 

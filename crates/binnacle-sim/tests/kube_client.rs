@@ -15,7 +15,8 @@ use std::time::Duration;
 use binnacle_sim::{Scenario, SimCluster, SimOptions};
 
 async fn sim(scenario: Scenario) -> (SimCluster, Client) {
-    let sim = SimCluster::start(SimOptions { scenario, speed: 10.0, ..SimOptions::default() }).await.expect("sim starts");
+    let sim =
+        SimCluster::start(SimOptions { scenario, speed: 10.0, ..SimOptions::default() }).await.expect("sim starts");
     let client = Client::new(sim.router(), "default");
     (sim, client)
 }
@@ -44,9 +45,14 @@ async fn discovery_legacy_and_aggregated() {
     let (_sim, client) = sim(Scenario::Empty).await;
     let version = client.apiserver_version().await.expect("version");
     assert_eq!((version.major.as_str(), version.minor.as_str()), ("1", "32"));
-    for discovery in [Discovery::new(client.clone()).run().await.expect("legacy"), Discovery::new(client.clone()).run_aggregated().await.expect("aggregated")] {
+    for discovery in [
+        Discovery::new(client.clone()).run().await.expect("legacy"),
+        Discovery::new(client.clone()).run_aggregated().await.expect("aggregated"),
+    ] {
         let groups: Vec<String> = discovery.groups().map(|g| g.name().to_string()).collect();
-        for g in ["", "apps", "batch", "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "metrics.k8s.io"] {
+        for g in
+            ["", "apps", "batch", "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "metrics.k8s.io"]
+        {
             assert!(groups.iter().any(|x| x == g), "group {g:?} missing from {groups:?}");
         }
         let apps = discovery.get("apps").expect("apps group");
@@ -60,7 +66,9 @@ async fn list_with_selectors_and_pages() {
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
     for i in 0..25 {
         let tier = if i % 2 == 0 { "fe" } else { "be" };
-        cms.create(&PostParams::default(), &configmap(&format!("cm-{i:02}"), json!({"tier": tier}))).await.expect("create");
+        cms.create(&PostParams::default(), &configmap(&format!("cm-{i:02}"), json!({"tier": tier})))
+            .await
+            .expect("create");
     }
     let fe = cms.list(&ListParams::default().labels("tier=fe")).await.expect("list");
     assert_eq!(fe.items.len(), 13);
@@ -109,7 +117,11 @@ async fn watcher_sees_changes() {
     cms.create(&PostParams::default(), &configmap("ignored", json!({"watched": "no"}))).await.expect("create");
     cms.patch("w1", &PatchParams::default(), &Patch::Merge(json!({"data": {"k": "v2"}}))).await.expect("patch");
     cms.delete("w1", &DeleteParams::default()).await.expect("delete");
-    let got = tokio::time::timeout(Duration::from_secs(10), events).await.expect("watch events in time").expect("task").expect("stream");
+    let got = tokio::time::timeout(Duration::from_secs(10), events)
+        .await
+        .expect("watch events in time")
+        .expect("task")
+        .expect("stream");
     assert_eq!(got, vec!["apply w1", "apply w1", "delete w1"]);
 }
 
@@ -137,7 +149,9 @@ async fn server_side_apply_and_conflicts() {
     let applied = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"key": "one"}});
     let cm = cms.patch("ssa", &PatchParams::apply("alice"), &Patch::Apply(&applied)).await.expect("apply creates");
     assert_eq!(cm.data.as_ref().and_then(|d| d.get("key")).map(String::as_str), Some("one"));
-    assert!(cm.metadata.managed_fields.as_ref().is_some_and(|m| m.iter().any(|e| e.manager.as_deref() == Some("alice"))));
+    assert!(
+        cm.metadata.managed_fields.as_ref().is_some_and(|m| m.iter().any(|e| e.manager.as_deref() == Some("alice")))
+    );
     let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"key": "two"}});
     let err = cms.patch("ssa", &PatchParams::apply("bob"), &Patch::Apply(&other)).await.expect_err("conflict");
     match err {
@@ -184,7 +198,10 @@ async fn deployments_scale_and_pods_log() {
     }))
     .expect("deployment");
     deploys.create(&PostParams::default(), &d).await.expect("create");
-    deploys.patch_scale("web", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 3}}))).await.expect("scale");
+    deploys
+        .patch_scale("web", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 3}})))
+        .await
+        .expect("scale");
     let scale = deploys.get_scale("web").await.expect("get scale");
     assert_eq!(scale.spec.and_then(|s| s.replicas), Some(3));
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
@@ -192,7 +209,8 @@ async fn deployments_scale_and_pods_log() {
         let pods = pods.clone();
         async move {
             pods.list(&ListParams::default().labels("app=web")).await.is_ok_and(|l| {
-                l.items.len() == 3 && l.items.iter().all(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+                l.items.len() == 3
+                    && l.items.iter().all(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
             })
         }
     })
@@ -217,7 +235,9 @@ async fn finalizers_hold_deletion() {
     cms.delete("held", &DeleteParams::default()).await.expect("delete");
     let still = cms.get("held").await.expect("still there");
     assert!(still.metadata.deletion_timestamp.is_some());
-    cms.patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}}))).await.expect("release");
+    cms.patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}})))
+        .await
+        .expect("release");
     assert!(cms.get_opt("held").await.expect("get").is_none());
 }
 
@@ -243,5 +263,9 @@ async fn recorder_events_reach_core_events() {
         .expect("publish");
     let events: Api<Event> = Api::namespaced(client.clone(), "default");
     let list = events.list(&ListParams::default().fields("involvedObject.name=evented")).await.expect("events");
-    assert!(list.items.iter().any(|e| e.reason.as_deref() == Some("Tested") && e.message.as_deref() == Some("hello from kube-rs")));
+    assert!(
+        list.items
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("Tested") && e.message.as_deref() == Some("hello from kube-rs"))
+    );
 }

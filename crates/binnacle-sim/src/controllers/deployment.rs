@@ -402,9 +402,9 @@ impl DeploymentController {
                     .pointer_mut("/status/conditions")
                     .and_then(Value::as_array_mut)
                     .and_then(|c| c.iter_mut().find(|c| c["type"] == "Progressing"))
-                {
-                    c["lastUpdateTime"] = json!(now);
-                }
+            {
+                c["lastUpdateTime"] = json!(now);
+            }
         }
         if !complete && !paused && !timed_out && !already_timed_out {
             let since = last_progress.unwrap_or(ctx.now);

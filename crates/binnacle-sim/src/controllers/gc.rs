@@ -85,9 +85,10 @@ impl Controller for GarbageCollector {
                         if o.pointer("/metadata/ownerReferences")
                             .and_then(Value::as_array)
                             .is_some_and(|l| l.is_empty())
-                            && let Some(m) = o["metadata"].as_object_mut() {
-                                m.remove("ownerReferences");
-                            }
+                            && let Some(m) = o["metadata"].as_object_mut()
+                        {
+                            m.remove("ownerReferences");
+                        }
                     });
                 }
                 ctx.cluster.modify(&rt, &ObjectKey::of(&owner), |o| remove_finalizer(o, "orphan"));

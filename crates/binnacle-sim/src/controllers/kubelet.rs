@@ -3,11 +3,9 @@
 //! back-off, OOM kills, completions and pull failures unfold on the simulated clock, with the events a
 //! real kubelet emits. Deleted pods are stopped and removed.
 
-use super::util::{condition_status, deleting, s};
+use super::util::{deleting, s};
 use super::{Controller, Ctx};
-use crate::behavior::{
-    self, Behavior, CRASH_AFTER_SECS, PULL_SECS, READY_AFTER_SECS, backoff_secs, container_behavior,
-};
+use crate::behavior::{Behavior, CRASH_AFTER_SECS, PULL_SECS, READY_AFTER_SECS, backoff_secs, container_behavior};
 use binnacle_objects::time::{format_timestamp, parse_timestamp};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
@@ -622,9 +620,10 @@ impl Kubelet {
                 for c in conds.iter_mut() {
                     for key in ["reason", "message"] {
                         if c.get(key).and_then(Value::as_str) == Some("")
-                            && let Some(m) = c.as_object_mut() {
-                                m.remove(key);
-                            }
+                            && let Some(m) = c.as_object_mut()
+                        {
+                            m.remove(key);
+                        }
                     }
                     if let Some(m) = c.as_object_mut() {
                         m.entry("lastProbeTime").or_insert(Value::Null);
@@ -641,7 +640,6 @@ impl Kubelet {
         if behavior_needs_periodic_wake(pod, &containers) && !terminal {
             ctx.wake_in(UNHEALTHY_EVERY_SECS as f64);
         }
-        let _ = condition_status(pod, "Ready");
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -740,11 +738,6 @@ impl Kubelet {
 
 fn behavior_needs_periodic_wake(pod: &Value, containers: &[&Value]) -> bool {
     containers.iter().any(|c| container_behavior(pod, c) == Behavior::NeverReady)
-}
-
-#[allow(dead_code)]
-fn _assert_behavior_module_used() -> usize {
-    std::mem::size_of::<behavior::LogError>()
 }
 
 #[cfg(test)]

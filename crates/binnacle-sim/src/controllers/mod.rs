@@ -155,12 +155,6 @@ const IDLE_RESYNC: Duration = Duration::from_secs(5);
 /// Changes arriving within this window are handled in one pass.
 const DEBOUNCE: Duration = Duration::from_millis(25);
 
-/// Runs one pass of every controller now (tests use this to step the simulation deterministically).
-pub fn run_once(cluster: &Cluster, recorder: &EventRecorder) -> Option<Timestamp> {
-    let mut controllers = all_controllers();
-    pass(cluster, recorder, &mut controllers)
-}
-
 fn pass(cluster: &Cluster, recorder: &EventRecorder, controllers: &mut [Box<dyn Controller>]) -> Option<Timestamp> {
     let ctx = Ctx::new(cluster, recorder);
     for c in controllers.iter_mut() {

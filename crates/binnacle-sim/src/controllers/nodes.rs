@@ -41,9 +41,10 @@ impl Controller for NodeController {
                     } else if let Some(list) = n.pointer_mut("/spec/taints").and_then(Value::as_array_mut) {
                         list.retain(|t| s(t, "/key") != UNSCHEDULABLE_TAINT);
                         if list.is_empty()
-                            && let Some(spec) = n["spec"].as_object_mut() {
-                                spec.remove("taints");
-                            }
+                            && let Some(spec) = n["spec"].as_object_mut()
+                        {
+                            spec.remove("taints");
+                        }
                     }
                 });
             }

@@ -64,7 +64,9 @@ pub fn prepare(cluster: &Cluster, req: &ExecRequest) -> ApiResult<(Value, String
         .and_then(|s| s.iter().find(|c| c.get("name").and_then(Value::as_str) == Some(container.as_str())))
         .is_some_and(|c| c.pointer("/state/running").is_some());
     if !running {
-        return Err(ApiError::bad_request(format!("unable to upgrade connection: container not found (\"{container}\")")));
+        return Err(ApiError::bad_request(format!(
+            "unable to upgrade connection: container not found (\"{container}\")"
+        )));
     }
     if req.command.is_empty() && !req.stdin {
         return Err(ApiError::bad_request("you must specify at least one command for the container"));
@@ -86,7 +88,11 @@ fn env_of(pod: &Value, container: &str) -> Vec<(String, String)> {
     for e in spec.and_then(|c| c.get("env")).and_then(Value::as_array).into_iter().flatten() {
         let name = e.get("name").and_then(Value::as_str).unwrap_or_default();
         // Values from Secrets and ConfigMaps are resolved by the kubelet; the shell shows a placeholder.
-        let value = e.get("value").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| "<set from a reference>".into());
+        let value = e
+            .get("value")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| "<set from a reference>".into());
         env.push((name.to_string(), value));
     }
     env
@@ -201,7 +207,8 @@ pub fn upgrade(ws: WebSocketUpgrade, cluster: Arc<Cluster>, req: ExecRequest) ->
 }
 
 async fn session(mut socket: WebSocket, pod: Value, container: String, req: ExecRequest) {
-    let shell = req.command.first().is_some_and(|c| matches!(c.rsplit('/').next().unwrap_or(c), "sh" | "bash" | "ash")) && req.command.len() == 1;
+    let shell = req.command.first().is_some_and(|c| matches!(c.rsplit('/').next().unwrap_or(c), "sh" | "bash" | "ash"))
+        && req.command.len() == 1;
     if !req.stdin || !shell {
         let out = run_command(&pod, &container, &req.command);
         let _ = socket.send(frame(STDOUT, out.stdout.as_bytes())).await;

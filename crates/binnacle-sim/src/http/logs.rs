@@ -82,19 +82,22 @@ pub async fn pod_logs(
         lines.retain(|(t, _)| *t >= since);
     }
     if let Some(tail) = query.int("tailLines")?
-        && tail >= 0 {
-            let skip = lines.len().saturating_sub(tail as usize);
-            lines.drain(..skip);
-        }
+        && tail >= 0
+    {
+        let skip = lines.len().saturating_sub(tail as usize);
+        lines.drain(..skip);
+    }
     let mut text: String = lines.iter().map(|l| format_line(l, timestamps)).collect();
     if let Some(limit) = query.int("limitBytes")?
-        && limit > 0 && text.len() > limit as usize {
-            let mut cut = limit as usize;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
+        && limit > 0
+        && text.len() > limit as usize
+    {
+        let mut cut = limit as usize;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
         }
+        text.truncate(cut);
+    }
     let respond = |body: Body| {
         Response::builder()
             .status(StatusCode::OK)

@@ -278,15 +278,22 @@ fn write_options(query: &Query, headers: &HeaderMap, default_manager: &str) -> A
         }
     };
     if let Some(v) = query.get("fieldValidation")
-        && !matches!(v, "" | "Strict" | "Warn" | "Ignore") {
-            return Err(ApiError::bad_request(format!("fieldValidation must be Strict, Warn or Ignore, not {v:?}")));
-        }
+        && !matches!(v, "" | "Strict" | "Warn" | "Ignore")
+    {
+        return Err(ApiError::bad_request(format!("fieldValidation must be Strict, Warn or Ignore, not {v:?}")));
+    }
     let field_validation = match query.get("fieldValidation") {
         Some("Strict") => FieldValidation::Strict,
         Some("Ignore") => FieldValidation::Ignore,
         _ => FieldValidation::Warn,
     };
-    Ok(WriteOptions { dry_run: query.dry_run()?, manager, force: query.flag("force"), field_validation, warnings: Default::default() })
+    Ok(WriteOptions {
+        dry_run: query.dry_run()?,
+        manager,
+        force: query.flag("force"),
+        field_validation,
+        warnings: Default::default(),
+    })
 }
 
 fn list_options(query: &Query) -> ApiResult<ListOptions> {
@@ -328,9 +335,10 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
         return Err(ApiError::new(Reason::NotFound, "the server could not find the requested resource"));
     }
     if let Some(name) = &r.name
-        && (name.is_empty() || name.len() > 253 || name.contains(['/', '%'])) {
-            return Err(ApiError::bad_request(format!("invalid resource name {name:?}")));
-        }
+        && (name.is_empty() || name.len() > 253 || name.contains(['/', '%']))
+    {
+        return Err(ApiError::bad_request(format!("invalid resource name {name:?}")));
+    }
     if rt.group == "metrics.k8s.io" {
         let labels = list_options(&query)?.labels;
         return reviews::metrics(&cluster, &r, &parts.method, &labels).map(|v| json_response(StatusCode::OK, &v));
@@ -369,14 +377,24 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
                     .map_err(|e| ApiError::internal(e.to_string()));
             }
             let page = cluster.list(&rt, namespace, &opts)?;
-            let items: Vec<std::borrow::Cow<'_, Value>> = page.items.iter().map(|o| convert::served_cow(&rt, o)).collect();
+            let items: Vec<std::borrow::Cow<'_, Value>> =
+                page.items.iter().map(|o| convert::served_cow(&rt, o)).collect();
             let body = match representation {
                 Representation::Table => {
-                    let bytes = table::table_bytes(&rt, &items, include, cluster.clock().now(), page.resource_version, page.continue_token.as_deref())
-                        .map_err(|e| ApiError::internal(format!("the table could not be serialized: {e}")))?;
+                    let bytes = table::table_bytes(
+                        &rt,
+                        &items,
+                        include,
+                        cluster.clock().now(),
+                        page.resource_version,
+                        page.continue_token.as_deref(),
+                    )
+                    .map_err(|e| ApiError::internal(format!("the table could not be serialized: {e}")))?;
                     return Ok(bytes_response(bytes));
                 }
-                Representation::Metadata => table::partial_metadata_list(&items, page.resource_version, page.continue_token.as_deref()),
+                Representation::Metadata => {
+                    table::partial_metadata_list(&items, page.resource_version, page.continue_token.as_deref())
+                }
                 Representation::Json => {
                     let mut metadata = json!({"resourceVersion": page.resource_version.to_string()});
                     if let Some(c) = &page.continue_token {
@@ -438,7 +456,10 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
             let part = if sub == Some("status") { Part::Status } else { Part::Main };
             let existed = cluster.get_raw(&rt, &ns, name).is_ok();
             let updated = cluster.update(&rt, &ns, name, obj, part, &opts)?;
-            Ok(with_warnings(json_response(if existed { StatusCode::OK } else { StatusCode::CREATED }, &updated), &opts))
+            Ok(with_warnings(
+                json_response(if existed { StatusCode::OK } else { StatusCode::CREATED }, &updated),
+                &opts,
+            ))
         }
         (Method::PATCH, Some(name), sub @ (None | Some("status"))) => {
             let patch_type = request::patch_type(&content_type)?;
@@ -499,7 +520,11 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
             Ok(json_response(StatusCode::CREATED, &reviews::token(&cluster, &ns, name, request)?))
         }
         (_, Some(name), Some("exec")) if rt.kind == "Pod" => {
-            let websocket = parts.headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+            let websocket = parts
+                .headers
+                .get(header::UPGRADE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
             if !websocket {
                 return Err(ApiError::bad_request(
                     "exec needs a WebSocket upgrade with the v5.channel.k8s.io or v4.channel.k8s.io protocol; SPDY is not supported by the simulated cluster",
@@ -513,9 +538,12 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
                 stdin: query.flag("stdin"),
             };
             let mut parts = parts;
-            let ws = <axum::extract::ws::WebSocketUpgrade as axum::extract::FromRequestParts<()>>::from_request_parts(&mut parts, &())
-                .await
-                .map_err(|e| ApiError::bad_request(format!("cannot upgrade to a WebSocket: {e}")))?;
+            let ws = <axum::extract::ws::WebSocketUpgrade as axum::extract::FromRequestParts<()>>::from_request_parts(
+                &mut parts,
+                &(),
+            )
+            .await
+            .map_err(|e| ApiError::bad_request(format!("cannot upgrade to a WebSocket: {e}")))?;
             exec::upgrade(ws, cluster.clone(), req)
         }
         (_, Some(_), Some(sub)) => Err(ApiError::new(

@@ -4,7 +4,6 @@
 use crate::cluster::{Cluster, PatchType};
 use crate::error::{ApiError, ApiResult, Reason};
 use crate::registry::ResourceType;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a request path addresses.
@@ -83,18 +82,20 @@ fn not_found() -> ApiError {
 fn resource_target(cluster: &Cluster, group: &str, version: &str, rest: &[&str]) -> ApiResult<Target> {
     let lookup = |plural: &str| cluster.registry().get(group, version, plural).ok_or_else(not_found);
     // /namespaces/{ns}/{plural}[/{name}[/{sub}]] for namespaced resources.
-    if rest.len() >= 3 && rest[0] == "namespaces"
-        && let Some(rt) = cluster.registry().get(group, version, rest[2]).filter(|rt| rt.namespaced) {
-            if rest.len() > 5 {
-                return Err(not_found());
-            }
-            return Ok(Target::Resource(ResourceRequest {
-                rt,
-                namespace: Some(rest[1].to_string()),
-                name: rest.get(3).map(|s| s.to_string()),
-                subresource: rest.get(4).map(|s| s.to_string()),
-            }));
+    if rest.len() >= 3
+        && rest[0] == "namespaces"
+        && let Some(rt) = cluster.registry().get(group, version, rest[2]).filter(|rt| rt.namespaced)
+    {
+        if rest.len() > 5 {
+            return Err(not_found());
         }
+        return Ok(Target::Resource(ResourceRequest {
+            rt,
+            namespace: Some(rest[1].to_string()),
+            name: rest.get(3).map(|s| s.to_string()),
+            subresource: rest.get(4).map(|s| s.to_string()),
+        }));
+    }
     match rest {
         [plural] => Ok(Target::Resource(ResourceRequest {
             rt: lookup(plural)?,
@@ -130,34 +131,32 @@ fn resource_target(cluster: &Cluster, group: &str, version: &str, rest: &[&str])
     }
 }
 
-/// Query parameters, decoded (the last value wins for single-valued lookups).
+/// Query parameters, decoded, in order (the last value wins for single-valued lookups).
 #[derive(Debug, Default)]
-pub struct Query(HashMap<String, String>, Vec<(String, String)>);
+pub struct Query(Vec<(String, String)>);
 
 impl Query {
     /// Parses a raw query string.
     pub fn parse(raw: Option<&str>) -> Self {
-        let mut map = HashMap::new();
         let mut pairs = Vec::new();
         for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let decode = |s: &str| {
                 urlencoding::decode(&s.replace('+', " ")).map(|c| c.into_owned()).unwrap_or_else(|_| s.to_string())
             };
-            map.insert(decode(k), decode(v));
             pairs.push((decode(k), decode(v)));
         }
-        Self(map, pairs)
+        Self(pairs)
     }
 
     /// A parameter's value.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// Every value of a repeated parameter, in order (`command=ls&command=-l`).
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.1.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
     }
 
     /// A boolean parameter (`true`/`1`).

@@ -259,7 +259,8 @@ pub fn metrics(cluster: &Cluster, r: &ResourceRequest, method: &Method, labels: 
     let pods =
         cluster.list_all(&pods_rt.storage, if r.rt.kind == "PodMetrics" { r.namespace.as_deref() } else { None });
     if r.rt.kind == "PodMetrics" {
-        let mut items: Vec<Value> = pods.iter().filter(|p| labels.matches_object(p)).filter_map(|p| behavior::pod_metrics(p, now)).collect();
+        let mut items: Vec<Value> =
+            pods.iter().filter(|p| labels.matches_object(p)).filter_map(|p| behavior::pod_metrics(p, now)).collect();
         if let Some(name) = &r.name {
             return items
                 .into_iter()

@@ -54,7 +54,11 @@ fn row_metadata(obj: &Value) -> Value {
 }
 
 /// A `PartialObjectMetadataList`.
-pub fn partial_metadata_list<V: Borrow<Value>>(items: &[V], resource_version: u64, continue_token: Option<&str>) -> Value {
+pub fn partial_metadata_list<V: Borrow<Value>>(
+    items: &[V],
+    resource_version: u64,
+    continue_token: Option<&str>,
+) -> Value {
     let mut metadata = json!({"resourceVersion": resource_version.to_string()});
     if let Some(c) = continue_token {
         metadata["continue"] = json!(c);
@@ -184,7 +188,12 @@ pub fn table_bytes<V: Borrow<Value>>(
     struct Rows<'a, V>(&'a ResourceType, &'a [V], IncludeObject, Timestamp);
     impl<V: Borrow<Value>> Serialize for Rows<'_, V> {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serializer.collect_seq(self.1.iter().map(|o| Row { rt: self.0, obj: o.borrow(), include: self.2, now: self.3 }))
+            serializer.collect_seq(self.1.iter().map(|o| Row {
+                rt: self.0,
+                obj: o.borrow(),
+                include: self.2,
+                now: self.3,
+            }))
         }
     }
     let mut metadata = json!({"resourceVersion": resource_version.to_string()});

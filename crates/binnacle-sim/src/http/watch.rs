@@ -85,10 +85,11 @@ pub fn start(cluster: Arc<Cluster>, req: WatchRequest, mut shutdown: watch::Rece
         };
         let matches = |obj: &Value| -> bool {
             if let Some(ns) = &req.namespace
-                && req.rt.namespaced && obj.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns.as_str())
-                {
-                    return false;
-                }
+                && req.rt.namespaced
+                && obj.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns.as_str())
+            {
+                return false;
+            }
             req.selectors.labels.matches_object(obj) && req.selectors.fields.matches(|f| fields::value(obj, f))
         };
         let requested: Option<u64> = match req.resource_version.as_deref() {
@@ -155,9 +156,10 @@ pub fn start(cluster: Arc<Cluster>, req: WatchRequest, mut shutdown: watch::Rece
         };
         for change in &replay {
             if let Some(line) = handle(change, &mut last_rv)
-                && tx.send(line).await.is_err() {
-                    return;
-                }
+                && tx.send(line).await.is_err()
+            {
+                return;
+            }
         }
         let deadline = tokio::time::sleep(req.timeout);
         tokio::pin!(deadline);
