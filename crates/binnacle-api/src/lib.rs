@@ -1,0 +1,1 @@
+//! Binnacle REST + SSE API.
