@@ -32,6 +32,8 @@ enum Command {
     Mcp(commands::mcp::McpArgs),
     /// List the tools Binnacle serves, with their MCP annotations.
     Tools(commands::mcp::ToolsArgs),
+    /// Run the engine: REST + SSE API, agent loop, approval gate, persistence and auth.
+    Serve(commands::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
             Command::Sim(args) => commands::sim::run(args).await,
             Command::Mcp(args) => commands::mcp::run(args).await,
             Command::Tools(args) => commands::mcp::tools(args),
+            Command::Serve(args) => commands::serve::run(args).await,
         }
     });
     match result {

@@ -4,7 +4,9 @@
 #[derive(Debug, thiserror::Error)]
 pub enum LlmError {
     /// The provider could not be reached or kept failing (after retries).
-    #[error("the LLM provider at {url} is unavailable: {reason}; check BINNACLE_LLM_BASE_URL and that the provider is up")]
+    #[error(
+        "the LLM provider at {url} is unavailable: {reason}; check BINNACLE_LLM_BASE_URL and that the provider is up"
+    )]
     Unavailable {
         /// The endpoint that was called.
         url: String,

@@ -19,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod openai;
 mod retry;
+mod sse;
 pub mod types;
 
 pub use config::{ProviderConfig, ProviderKind};

@@ -450,7 +450,7 @@ impl Cluster {
         if rt.group.is_empty() && rt.kind == "Pod" && obj.get("status").is_none() {
             obj["status"] = json!({"phase": "Pending", "qosClass": crate::defaults::qos_class(&obj)});
         }
-        self.kind_specific_create(rt, &mut obj)?;
+        self.kind_specific_create(rt, &mut obj, opts.dry_run)?;
         let causes = validate(rt, &obj);
         let name = meta_str(&obj, "name").unwrap_or_default().to_string();
         if !causes.is_empty() {
@@ -531,15 +531,16 @@ impl Cluster {
         Ok(())
     }
 
-    /// Kind-specific work at creation: Service cluster IPs, CRD status, ServiceAccount secrets...
-    fn kind_specific_create(&self, rt: &ResourceType, obj: &mut Value) -> ApiResult<()> {
+    /// Kind-specific work at creation: Service cluster IPs, CRD status, ServiceAccount secrets... A dry
+    /// run allocates nothing (it shows the IP the next create would get).
+    fn kind_specific_create(&self, rt: &ResourceType, obj: &mut Value, dry_run: bool) -> ApiResult<()> {
         match (rt.group.as_str(), rt.kind.as_str()) {
             ("", "Service") => {
                 let ty = obj.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
                 if ty != "ExternalName"
                     && obj.pointer("/spec/clusterIP").and_then(Value::as_str).is_none_or(str::is_empty)
                 {
-                    let ip = self.allocate_service_ip();
+                    let ip = self.allocate_service_ip(dry_run);
                     obj["spec"]["clusterIP"] = json!(ip);
                     obj["spec"]["clusterIPs"] = json!([ip]);
                 } else if let Some(ip) = obj.pointer("/spec/clusterIP").cloned()
@@ -598,10 +599,12 @@ impl Cluster {
         Ok(())
     }
 
-    fn allocate_service_ip(&self) -> String {
+    fn allocate_service_ip(&self, dry_run: bool) -> String {
         let mut next = self.next_service_ip.lock().unwrap_or_else(|e| e.into_inner());
         let n = *next;
-        *next += 1;
+        if !dry_run {
+            *next += 1;
+        }
         format!("10.96.{}.{}", n / 250, n % 250 + 1)
     }
 
@@ -918,6 +921,11 @@ impl Cluster {
             apply::record_update(&rt.kind, &rt.api_version(), &opts.manager, &now, Some(live), &mut new);
         }
         if opts.dry_run {
+            // Nothing is stored: the answer keeps the resourceVersion it was computed from, as the API
+            // server's dry runs do (a PUT body or a scale update may come without one).
+            if let Some(rv) = live.pointer("/metadata/resourceVersion").cloned() {
+                new["metadata"]["resourceVersion"] = rv;
+            }
             return Ok(Arc::new(new));
         }
         // Removing the last finalizer of an object being deleted removes it.

@@ -187,6 +187,130 @@ async fn stale_update_conflicts_and_dry_run_changes_nothing() {
     assert_eq!(stored.data.as_ref().and_then(|d| d.get("k")).map(String::as_str), Some("first"));
 }
 
+/// Every object in the store, by storage key, namespace and name.
+fn store_contents(sim: &SimCluster) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let (_, objects) = sim.cluster().store().snapshot();
+    objects
+        .into_iter()
+        .map(|(sk, o)| {
+            let key = format!("{sk:?} {} {}", o["metadata"]["namespace"], o["metadata"]["name"]);
+            (key, (*o).clone())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn dry_runs_of_every_verb_change_nothing() {
+    use k8s_openapi::api::core::v1::Service;
+    use kube::api::EvictParams;
+    let sim = SimCluster::start(SimOptions { scenario: Scenario::Empty, controllers: false, ..SimOptions::default() })
+        .await
+        .expect("sim starts");
+    let client = Client::new(sim.router(), "default");
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let services: Api<Service> = Api::namespaced(client.clone(), "default");
+    let cm = cms.create(&PostParams::default(), &configmap("c", json!({"app": "c"}))).await.expect("create cm");
+    let d: Deployment = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}}
+    }))
+    .expect("deployment");
+    let d = deploys.create(&PostParams::default(), &d).await.expect("create deployment");
+    let pod: Pod = serde_json::from_value(
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"app": "p"}},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "busybox:1.36"}]}}),
+    )
+    .expect("pod");
+    pods.create(&PostParams::default(), &pod).await.expect("create pod");
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+    let node: k8s_openapi::api::core::v1::Node =
+        serde_json::from_value(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}}))
+            .expect("node");
+    nodes.create(&PostParams::default(), &node).await.expect("create node");
+
+    let rv = sim.cluster().store().current_rv();
+    let before = store_contents(&sim);
+    let mut events = sim.cluster().store().subscribe();
+    let dry_post = PostParams { dry_run: true, ..Default::default() };
+    let dry_patch = PatchParams { dry_run: true, ..Default::default() };
+    let live_rv = d.metadata.resource_version.clone();
+
+    // create, and the Service IP a dry run shows is not used up
+    cms.create(&dry_post, &configmap("new", json!({}))).await.expect("dry create");
+    let svc: Service = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}))
+    .expect("service");
+    let dry_ip = services.create(&dry_post, &svc).await.expect("dry service").spec.and_then(|s| s.cluster_ip);
+    // update (PUT), with and without a resourceVersion
+    let mut changed = cm.clone();
+    changed.data = Some([("k".to_string(), "dry".to_string())].into());
+    cms.replace("c", &dry_post, &changed).await.expect("dry replace");
+    changed.metadata.resource_version = None;
+    let replaced = cms.replace("c", &dry_post, &changed).await.expect("dry replace without resourceVersion");
+    assert_eq!(replaced.metadata.resource_version, cm.metadata.resource_version, "a dry run keeps the version");
+    // patch: merge, JSON, strategic, server-side apply (update and create), status
+    let merged =
+        deploys.patch("web", &dry_patch, &Patch::Merge(json!({"spec": {"replicas": 3}}))).await.expect("merge");
+    assert_eq!(merged.spec.as_ref().and_then(|s| s.replicas), Some(3));
+    assert_eq!(merged.metadata.resource_version, live_rv);
+    let json_patch = http::Request::patch("/apis/apps/v1/namespaces/default/deployments/web?dryRun=All")
+        .header("content-type", "application/json-patch+json")
+        .body(serde_json::to_vec(&json!([{"op": "replace", "path": "/spec/replicas", "value": 4}])).expect("ops"))
+        .expect("request");
+    let patched: serde_json::Value = client.request(json_patch).await.expect("json patch");
+    assert_eq!(patched["spec"]["replicas"], 4);
+    let image = json!({"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.28"}]}}}});
+    deploys.patch("web", &dry_patch, &Patch::Strategic(image)).await.expect("strategic");
+    let apply = PatchParams { dry_run: true, ..PatchParams::apply("tester").force() };
+    cms.patch(
+        "c",
+        &apply,
+        &Patch::Apply(
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "applied"}}),
+        ),
+    )
+    .await
+    .expect("apply");
+    cms.patch(
+        "fresh",
+        &apply,
+        &Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "fresh"}})),
+    )
+    .await
+    .expect("apply create");
+    deploys.patch_status("web", &dry_patch, &Patch::Merge(json!({"status": {"replicas": 9}}))).await.expect("status");
+    // the scale subresource, patched and replaced
+    let scale =
+        deploys.patch_scale("web", &dry_patch, &Patch::Merge(json!({"spec": {"replicas": 5}}))).await.expect("scale");
+    assert_eq!(scale.spec.as_ref().and_then(|s| s.replicas), Some(5));
+    assert_eq!(scale.metadata.resource_version, live_rv, "the dry-run Scale carries the object's version");
+    let mut scale = deploys.get_scale("web").await.expect("get scale");
+    scale.spec = Some(k8s_openapi::api::autoscaling::v1::ScaleSpec { replicas: Some(7) });
+    deploys.replace_scale("web", &dry_post, &scale).await.expect("replace scale");
+    // the cordon path: a merge patch of a node's spec
+    let cordon = nodes.patch("node-1", &dry_patch, &Patch::Merge(json!({"spec": {"unschedulable": true}}))).await;
+    assert_eq!(cordon.expect("cordon").spec.and_then(|s| s.unschedulable), Some(true));
+    // delete, one and a collection, and an eviction (kube-rs sends dryRun on the request)
+    cms.delete("c", &DeleteParams { dry_run: true, ..Default::default() }).await.expect("dry delete");
+    cms.delete_collection(&DeleteParams { dry_run: true, ..Default::default() }, &ListParams::default())
+        .await
+        .expect("dry delete collection");
+    let evict = EvictParams { delete_options: None, post_options: PostParams { dry_run: true, ..Default::default() } };
+    pods.evict("p", &evict).await.expect("dry eviction");
+
+    assert_eq!(sim.cluster().store().current_rv(), rv, "no dry run bumps the resourceVersion");
+    assert_eq!(store_contents(&sim), before, "no dry run changes the store");
+    assert!(
+        matches!(events.try_recv(), Err(tokio::sync::broadcast::error::TryRecvError::Empty)),
+        "no dry run emits a watch event"
+    );
+    let real = services.create(&PostParams::default(), &svc).await.expect("service").spec.and_then(|s| s.cluster_ip);
+    assert_eq!(real, dry_ip, "the dry run did not use up the IP");
+}
+
 #[tokio::test]
 async fn deployments_scale_and_pods_log() {
     let (_sim, client) = sim(Scenario::Empty).await;

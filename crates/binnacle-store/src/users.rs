@@ -1,7 +1,9 @@
 //! Users, roles and refresh tokens.
 
-use crate::{Store, StoreError};
+use crate::util::{flag, get, get_enum, get_flag, is_foreign_key_violation, is_unique_violation};
+use crate::{Store, StoreError, new_id, now_ms};
 use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
 
 /// What a user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -96,70 +98,202 @@ pub struct NewRefreshToken {
     pub expires_at: i64,
 }
 
+const USER_COLUMNS: &str = "id, username, password_hash, role, disabled, created_at";
+const TOKEN_COLUMNS: &str = "id, user_id, family_id, token_hash, expires_at, used_at, revoked_at";
+
+fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: get(row, "id")?,
+        username: get(row, "username")?,
+        role: get_enum(row, "role")?,
+        disabled: get_flag(row, "disabled")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+fn token_from_row(row: &AnyRow) -> Result<RefreshToken, StoreError> {
+    Ok(RefreshToken {
+        id: get(row, "id")?,
+        user_id: get(row, "user_id")?,
+        family_id: get(row, "family_id")?,
+        token_hash: get(row, "token_hash")?,
+        expires_at: get(row, "expires_at")?,
+        used_at: get(row, "used_at")?,
+        revoked_at: get(row, "revoked_at")?,
+    })
+}
+
 impl Store {
     /// Creates a user; `Conflict` when the name is taken.
     pub async fn create_user(&self, username: &str, password_hash: &str, role: Role) -> Result<User, StoreError> {
-        todo!("{username}{password_hash}{role:?}")
+        let user = User { id: new_id(), username: username.to_string(), role, disabled: false, created_at: now_ms() };
+        sqlx::query(
+            "INSERT INTO users (id, username, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&user.id)
+        .bind(&user.username)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(flag(false))
+        .bind(user.created_at)
+        .execute(self.pool())
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(format!("user {username:?} already exists"))
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(user)
     }
 
     /// A user and their password hash, by login name.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<(User, String)>, StoreError> {
-        todo!("{username}")
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| Ok((user_from_row(&row)?, get(&row, "password_hash")?))).transpose()
     }
 
     /// A user by id.
     pub async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        todo!("{id}")
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
     }
 
     /// Every user, by name.
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        todo!()
+        let rows =
+            sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username")).fetch_all(self.pool()).await?;
+        rows.iter().map(user_from_row).collect()
     }
 
     /// How many users exist.
     pub async fn count_users(&self) -> Result<i64, StoreError> {
-        todo!()
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(self.pool()).await?;
+        get(&row, "n")
     }
 
     /// Changes a user's role and/or disabled flag; `NotFound` when absent.
     pub async fn update_user(&self, id: &str, role: Option<Role>, disabled: Option<bool>) -> Result<User, StoreError> {
-        todo!("{id}{role:?}{disabled:?}")
+        let done =
+            sqlx::query("UPDATE users SET role = COALESCE($1, role), disabled = COALESCE($2, disabled) WHERE id = $3")
+                .bind(role.map(|r| r.as_str().to_string()))
+                .bind(disabled.map(flag))
+                .bind(id)
+                .execute(self.pool())
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user {id}")));
+        }
+        self.user(id).await?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))
     }
 
     /// Replaces a user's password hash; `NotFound` when absent.
     pub async fn set_password(&self, id: &str, password_hash: &str) -> Result<(), StoreError> {
-        todo!("{id}{password_hash}")
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user {id}")));
+        }
+        Ok(())
     }
 
     /// Deletes a user and their refresh tokens (their conversations stay, for the record); `NotFound` when absent.
     pub async fn delete_user(&self, id: &str) -> Result<(), StoreError> {
-        todo!("{id}")
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound(format!("user {id}")));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Stores a refresh token.
     pub async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<RefreshToken, StoreError> {
-        todo!("{token:?}")
+        let stored = RefreshToken {
+            id: new_id(),
+            user_id: token.user_id.clone(),
+            family_id: token.family_id.clone(),
+            token_hash: token.token_hash.clone(),
+            expires_at: token.expires_at,
+            used_at: None,
+            revoked_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&stored.id)
+        .bind(&stored.user_id)
+        .bind(&stored.family_id)
+        .bind(&stored.token_hash)
+        .bind(stored.expires_at)
+        .bind(now_ms())
+        .execute(self.pool())
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("a refresh token with this hash already exists".to_string())
+            } else if is_foreign_key_violation(&e) {
+                StoreError::NotFound(format!("user {}", token.user_id))
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(stored)
     }
 
     /// A refresh token by its hash.
     pub async fn refresh_token_by_hash(&self, token_hash: &str) -> Result<Option<RefreshToken>, StoreError> {
-        todo!("{token_hash}")
+        let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM refresh_tokens WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(token_from_row).transpose()
     }
 
     /// Marks a token used, atomically: `true` when this call used it, `false` when it was already used or
     /// revoked (a reuse: the caller then revokes the family).
     pub async fn use_refresh_token(&self, id: &str) -> Result<bool, StoreError> {
-        todo!("{id}")
+        let done = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Revokes every token of a family.
     pub async fn revoke_refresh_family(&self, family_id: &str) -> Result<u64, StoreError> {
-        todo!("{family_id}")
+        let done = sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(family_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// Revokes every token of a user (logout everywhere, disable, delete).
     pub async fn revoke_user_refresh_tokens(&self, user_id: &str) -> Result<u64, StoreError> {
-        todo!("{user_id}")
+        let done = sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
     }
 }

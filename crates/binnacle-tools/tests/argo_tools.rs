@@ -286,3 +286,100 @@ async fn without_the_crd_the_tools_say_argo_is_not_installed() {
         }
     }
 }
+
+/// How every dry-run summary starts.
+const DRY_RUN: &str = "Dry run (nothing changed): ";
+
+/// The Rollout's resourceVersion, from the simulated cluster's store.
+fn rollout_rv(f: &Fixture) -> String {
+    let cluster = f.sim.cluster();
+    let rt = cluster.resource_for_kind("argoproj.io", "Rollout").expect("Rollout served");
+    let ro = cluster.get(&rt, NS, RO).expect("Rollout exists");
+    ro["metadata"]["resourceVersion"].as_str().expect("resourceVersion").to_string()
+}
+
+/// Waits until the controller leaves the Rollout alone (the same resourceVersion for a second).
+async fn settled(f: &Fixture) {
+    let mut last = rollout_rv(f);
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let now = rollout_rv(f);
+        if now == last {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if rollout_rv(f) == now {
+                return;
+            }
+        }
+        last = rollout_rv(f);
+    }
+    panic!("the Rollout keeps changing");
+}
+
+/// Whether a unified diff has a line starting with `sign` (`-` or `+`, not a header) that contains `text`.
+fn has_line(diff: &str, sign: char, text: &str) -> bool {
+    diff.lines().any(|l| l.starts_with(sign) && !l.starts_with("---") && !l.starts_with("+++") && l.contains(text))
+}
+
+/// Calls a tool with `dryRun: true`; checks that the Rollout did not change and the summary says it was a
+/// dry run; returns the structured output.
+async fn dry(f: &Fixture, tool: &str, extra: Value) -> Value {
+    let before = rollout_rv(f);
+    let mut args = json!({"name": RO, "namespace": NS, "dryRun": true});
+    if let (Some(a), Some(x)) = (args.as_object_mut(), extra.as_object()) {
+        a.extend(x.clone());
+    }
+    let out = f.call(tool, args).await.unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(out.summary.starts_with(DRY_RUN), "{tool}: {}", out.summary);
+    assert_eq!(rollout_rv(f), before, "{tool}: the Rollout's resourceVersion stays");
+    assert!(out.structured["diff"].is_string(), "{tool}: {}", out.structured);
+    out.structured
+}
+
+#[tokio::test]
+async fn dry_runs_preview_each_write_as_a_diff_and_change_nothing() {
+    let f = common::fixture(Scenario::Demo).await;
+    until(&f, "the canary paused at step 1", 60, paused_at_first_pause).await;
+    settled(&f).await;
+    let diff = |out: &Value| out["diff"].as_str().unwrap_or_default().to_string();
+
+    let out = dry(&f, "argo_rollout_promote", json!({})).await;
+    assert_eq!(out["patches"], json!(["status {\"pauseConditions\":null}"]));
+    assert!(has_line(&diff(&out), '-', "pauseConditions:"), "{}", diff(&out));
+    assert!(has_line(&diff(&out), '-', "reason: CanaryPauseStep"), "{}", diff(&out));
+    let out = dry(&f, "argo_rollout_promote", json!({"full": true})).await;
+    assert!(has_line(&diff(&out), '+', "promoteFull: true"), "{}", diff(&out));
+    let out = dry(&f, "argo_rollout_pause", json!({})).await;
+    assert!(has_line(&diff(&out), '+', "paused: true"), "{}", diff(&out));
+    let out = dry(&f, "argo_rollout_abort", json!({})).await;
+    assert!(has_line(&diff(&out), '+', "abort: true"), "{}", diff(&out));
+    let out = dry(&f, "argo_rollout_set_image", json!({"image": "ghcr.io/acme/checkout:1.6.0"})).await;
+    let d = diff(&out);
+    assert!(has_line(&d, '-', "image: ghcr.io/acme/checkout:1.5.0") && has_line(&d, '+', "checkout:1.6.0"), "{d}");
+    let out = dry(&f, "argo_rollout_restart", json!({})).await;
+    assert!(has_line(&diff(&out), '+', "restartAt:"), "{}", diff(&out));
+    let out = dry(&f, "argo_rollout_undo", json!({})).await;
+    let d = diff(&out);
+    assert!(has_line(&d, '-', "image: ghcr.io/acme/checkout:1.5.0") && has_line(&d, '+', "checkout:1.4.0"), "{d}");
+    // Nothing to do: an empty diff and no patch.
+    for tool in ["argo_rollout_resume", "argo_rollout_retry"] {
+        let out = dry(&f, tool, json!({})).await;
+        assert_eq!((out["patches"].clone(), diff(&out)), (json!([]), String::new()), "{tool}");
+    }
+    let s = status(&f).await;
+    assert!(paused_at_first_pause(&s), "still paused at the first pause: {s}");
+
+    // Resume and retry, each after the real write that gives them something to undo.
+    f.call("argo_rollout_pause", json!({"name": RO, "namespace": NS})).await.expect("pause");
+    settled(&f).await;
+    let out = dry(&f, "argo_rollout_resume", json!({})).await;
+    let d = diff(&out);
+    assert!(has_line(&d, '-', "paused: true") && has_line(&d, '+', "paused: false"), "{d}");
+    f.call("argo_rollout_resume", json!({"name": RO, "namespace": NS})).await.expect("resume");
+    f.call("argo_rollout_abort", json!({"name": RO, "namespace": NS})).await.expect("abort");
+    until(&f, "the rollout degraded", 60, |s| s["phase"] == "Degraded" && s["canary"]["replicas"] == 0).await;
+    settled(&f).await;
+    let out = dry(&f, "argo_rollout_retry", json!({})).await;
+    let d = diff(&out);
+    assert!(has_line(&d, '-', "abort: true") && has_line(&d, '+', "abort: false"), "{d}");
+    assert_eq!(status(&f).await["aborted"], true, "still aborted");
+}

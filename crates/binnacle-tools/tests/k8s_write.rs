@@ -13,6 +13,47 @@ fn items(out: &binnacle_tools::ToolOutput) -> Vec<Value> {
     out.structured["items"].as_array().cloned().unwrap_or_default()
 }
 
+/// How every dry-run summary starts.
+const DRY_RUN: &str = "Dry run (nothing changed): ";
+
+/// The resourceVersion of one object, read from the simulated cluster's store.
+fn object_rv(e: &Env, group: &str, kind: &str, namespace: &str, name: &str) -> String {
+    let cluster = e.sim.cluster();
+    let rt = cluster.resource_for_kind(group, kind).expect("kind known");
+    let obj = cluster.get(&rt, namespace, name).expect("object exists");
+    obj["metadata"]["resourceVersion"].as_str().expect("resourceVersion").to_string()
+}
+
+/// The `diff` of a dry run's output.
+fn diff_of(out: &binnacle_tools::ToolOutput) -> String {
+    out.structured["diff"].as_str().unwrap_or_else(|| panic!("no diff in {}", out.structured)).to_string()
+}
+
+/// Whether a unified diff has a line starting with `sign` (`-` or `+`, not a header) that contains `text`.
+fn has_line(diff: &str, sign: char, text: &str) -> bool {
+    diff.lines().any(|l| l.starts_with(sign) && !l.starts_with("---") && !l.starts_with("+++") && l.contains(text))
+}
+
+/// Calls a write tool with `dryRun: true` and checks that its summary says it was a dry run and that
+/// the object's resourceVersion stays; returns its output.
+async fn dry_run(e: &Env, tool: &str, mut args: Value, object: (&str, &str, &str, &str)) -> binnacle_tools::ToolOutput {
+    let (group, kind, ns, name) = object;
+    let before = object_rv(e, group, kind, ns, name);
+    args["dryRun"] = json!(true);
+    let out = e.ok(tool, args).await;
+    assert!(out.summary.starts_with(DRY_RUN), "{tool}: {}", out.summary);
+    assert_eq!(object_rv(e, group, kind, ns, name), before, "{tool}: the object's resourceVersion stays");
+    out
+}
+
+/// [`dry_run`] on a cluster without controllers: nothing at all changes in the store.
+async fn dry(e: &Env, tool: &str, args: Value, object: (&str, &str, &str, &str)) -> binnacle_tools::ToolOutput {
+    let store = e.rv();
+    let out = dry_run(e, tool, args, object).await;
+    assert_eq!(e.rv(), store, "{tool}: nothing in the cluster changed");
+    out
+}
+
 #[tokio::test]
 async fn scale_then_list_shows_the_new_replica_count() {
     let e = Env::in_process(demo()).await;
@@ -77,6 +118,15 @@ async fn set_image_then_history_shows_two_revisions_and_undo_goes_back() {
         )
         .await;
     assert!(again.summary.contains("nothing changed"));
+    // A dry-run undo previews the template going back and changes nothing.
+    let frontend = ("apps", "Deployment", "shop", "frontend");
+    let out = dry_run(&e, "rollout_undo", json!({"name": "frontend", "namespace": "shop"}), frontend).await;
+    assert_eq!((out.structured["fromRevision"].as_i64(), out.structured["toRevision"].as_i64()), (Some(2), Some(1)));
+    let d = diff_of(&out);
+    assert!(has_line(&d, '-', "image: nginx:1.28") && has_line(&d, '+', "image: nginx:1.27"), "{d}");
+    assert!(has_line(&d, '+', "rollback to revision 1"), "{d}");
+    let h = e.ok("rollout_history", json!({"name": "frontend", "namespace": "shop"})).await;
+    assert_eq!(h.structured["revisions"].as_array().map(Vec::len), Some(2), "no new revision");
     // Undo: back to nginx:1.27 as revision 3.
     let undo = e.ok("rollout_undo", json!({"name": "frontend", "namespace": "shop"})).await;
     assert_eq!((undo.structured["fromRevision"].as_i64(), undo.structured["toRevision"].as_i64()), (Some(2), Some(1)));
@@ -113,8 +163,11 @@ async fn set_image_then_history_shows_two_revisions_and_undo_goes_back() {
         h.structured["revisions"].as_array().is_some_and(|r| r.len() == 2 && r[0]["images"] == "redis:7.4")
     })
     .await;
-    let undo =
-        e.ok("rollout_undo", json!({"kind": "sts", "name": "redis", "namespace": "shop", "toRevision": 1})).await;
+    let redis = ("apps", "StatefulSet", "shop", "redis");
+    let args = json!({"kind": "sts", "name": "redis", "namespace": "shop", "toRevision": 1});
+    let d = diff_of(&dry_run(&e, "rollout_undo", args.clone(), redis).await);
+    assert!(has_line(&d, '-', "image: redis:7.4") && has_line(&d, '+', "image: redis:7.2"), "{d}");
+    let undo = e.ok("rollout_undo", args).await;
     assert_eq!(undo.structured["images"], "redis:7.2");
     let sts = e.ok("resource_get", json!({"kind": "sts", "name": "redis", "namespace": "shop"})).await;
     assert_eq!(sts.structured["object"]["spec"]["template"]["spec"]["containers"][0]["image"], "redis:7.2");
@@ -234,7 +287,7 @@ async fn apply_then_get_then_delete() {
     }
     // Delete, then the object is gone.
     let del = e.ok("resource_delete", json!({"kind": "deployment", "name": "web", "namespace": "shop", "propagationPolicy": "Foreground", "dryRun": true})).await;
-    assert!(del.summary.contains("dry run"));
+    assert!(del.summary.starts_with(DRY_RUN), "{}", del.summary);
     e.ok("resource_get", json!({"kind": "deploy", "name": "web", "namespace": "shop"})).await;
     e.ok("resource_delete", json!({"kind": "deployment", "name": "web", "namespace": "shop"})).await;
     eventually("web deleted", || async {
@@ -431,6 +484,19 @@ spec:
         pdb.structured["object"]["status"]["currentHealthy"] == 2
     })
     .await;
+    // A dry run asks for each eviction with dryRun=All: the budget refuses those of guarded's pods.
+    let node_rv = object_rv(&e, "", "Node", "", "sim-worker-2");
+    let dry = e.ok("node_drain", json!({"name": "sim-worker-2", "dryRun": true})).await;
+    assert!(dry.summary.starts_with(DRY_RUN) && dry.summary.contains("refused"), "{}", dry.summary);
+    assert_eq!(dry.structured["complete"], false);
+    let refused = dry.structured["remaining"].as_array().expect("remaining");
+    assert!(
+        !refused.is_empty()
+            && refused.iter().all(|r| r["pod"].as_str().is_some_and(|p| p.starts_with("shop/guarded-"))
+                && r["reason"].as_str().is_some_and(|m| m.contains("disruption budget"))),
+        "{refused:?}"
+    );
+    assert_eq!(object_rv(&e, "", "Node", "", "sim-worker-2"), node_rv);
     let started = std::time::Instant::now();
     let out = e.ok("node_drain", json!({"name": "sim-worker-2", "timeout": "3s"})).await;
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
@@ -514,7 +580,8 @@ async fn protected_objects_need_confirmation() {
             json!({"kind": "node", "name": "sim-worker-2", "confirmProtected": true, "dryRun": true}),
         )
         .await;
-    assert!(ok.summary.contains("dry run"));
+    assert!(ok.summary.starts_with(DRY_RUN), "{}", ok.summary);
+    assert_eq!(e.rv(), rv, "a dry-run delete changes nothing");
 }
 
 #[tokio::test]
@@ -531,4 +598,155 @@ async fn secret_reveal_returns_only_the_named_keys() {
         .await
         .expect_err("no key");
     assert!(matches!(&missing, ToolError::NotFound(m) if m.contains("its keys: other, stripe")), "{missing:?}");
+}
+
+#[tokio::test]
+async fn dry_runs_preview_each_write_as_a_diff_and_change_nothing() {
+    // No controllers: nothing but the tools could change the store.
+    let e = Env::in_process(support::still(binnacle_sim::Scenario::Demo)).await;
+    let cart = ("apps", "Deployment", "shop", "cart");
+
+    let out = dry(&e, "workload_scale", json!({"name": "cart", "namespace": "shop", "replicas": 5}), cart).await;
+    let d = diff_of(&out);
+    assert!(d.contains("-  replicas: 2") && d.contains("+  replicas: 5"), "{d}");
+    assert!(!d.contains("resourceVersion") && !d.contains("managedFields") && !d.contains("status:"), "{d}");
+    assert_eq!((out.structured["previous"].as_i64(), out.structured["replicas"].as_i64()), (Some(2), Some(5)));
+    // A custom resource, through its scale subresource.
+    let ro = ("argoproj.io", "Rollout", "rollouts", "checkout");
+    let out = dry(
+        &e,
+        "workload_scale",
+        json!({"kind": "rollouts.argoproj.io", "name": "checkout", "namespace": "rollouts", "replicas": 3}),
+        ro,
+    )
+    .await;
+    let d = diff_of(&out);
+    assert!(d.contains("-  replicas: 5") && d.contains("+  replicas: 3"), "{d}");
+
+    let out = dry(
+        &e,
+        "workload_set_image",
+        json!({"name": "cart", "namespace": "shop", "image": "ghcr.io/acme/cart:2.5.0"}),
+        cart,
+    )
+    .await;
+    let d = diff_of(&out);
+    assert!(
+        has_line(&d, '-', "image: ghcr.io/acme/cart:2.4.1") && has_line(&d, '+', "image: ghcr.io/acme/cart:2.5.0"),
+        "{d}"
+    );
+    assert!(has_line(&d, '+', "kubernetes.io/change-cause"), "{d}");
+
+    let out = dry(&e, "rollout_restart", json!({"name": "cart", "namespace": "shop"}), cart).await;
+    let d = diff_of(&out);
+    assert!(has_line(&d, '+', "kubectl.kubernetes.io/restartedAt"), "{d}");
+
+    let config = ("", "ConfigMap", "shop", "shop-config");
+    let out = dry(&e, "resource_patch", json!({"kind": "cm", "name": "shop-config", "namespace": "shop", "patch": {"data": {"CURRENCY": "GBP"}}, "type": "merge"}), config).await;
+    let d = diff_of(&out);
+    assert!(d.contains("-  CURRENCY: EUR") && d.contains("+  CURRENCY: GBP"), "{d}");
+    for (type_, patch) in [
+        ("json", json!([{"op": "replace", "path": "/spec/replicas", "value": 4}])),
+        ("strategic", json!({"spec": {"replicas": 4}})),
+    ] {
+        let out = dry(
+            &e,
+            "resource_patch",
+            json!({"kind": "deploy", "name": "cart", "namespace": "shop", "patch": patch, "type": type_}),
+            cart,
+        )
+        .await;
+        let d = diff_of(&out);
+        assert!(d.contains("-  replicas: 2") && d.contains("+  replicas: 4"), "{type_}: {d}");
+    }
+
+    // Apply: a change to a live object and a new one, each with its diff.
+    let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shop-config, namespace: shop}\ndata: {CURRENCY: USD, CART_TTL: '3600'}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: brand-new, namespace: shop}\ndata: {K: v}\n";
+    let out = dry(&e, "resources_apply", json!({"manifest": manifest, "force": true}), config).await;
+    let results = out.structured["results"].as_array().expect("results");
+    assert_eq!((results[0]["result"].as_str(), results[1]["result"].as_str()), (Some("configured"), Some("created")));
+    let d = results[0]["diff"].as_str().expect("diff");
+    assert!(d.contains("-  CURRENCY: EUR") && d.contains("+  CURRENCY: USD"), "{d}");
+    let d = results[1]["diff"].as_str().expect("diff");
+    assert!(d.starts_with("--- /dev/null") && has_line(d, '+', "name: brand-new") && d.contains("+  K: v"), "{d}");
+    assert!(e.call("resource_get", json!({"kind": "cm", "name": "brand-new", "namespace": "shop"})).await.is_err());
+    let same = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shop-config, namespace: shop}\ndata: {CURRENCY: EUR, CART_TTL: '3600'}\n";
+    let out = dry(&e, "resources_apply", json!({"manifest": same, "force": true}), config).await;
+    assert_eq!(out.structured["results"][0]["result"], "unchanged", "{}", out.structured);
+    assert_eq!(out.structured["results"][0]["diff"], "");
+
+    let out =
+        dry(&e, "resource_delete", json!({"kind": "cm", "name": "shop-config", "namespace": "shop"}), config).await;
+    let d = diff_of(&out);
+    assert!(d.contains("+++ /dev/null") && d.contains("-kind: ConfigMap") && d.contains("-  CURRENCY: EUR"), "{d}");
+    // A Secret's values stay redacted in the preview.
+    e.create(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "shop"}, "data": {"password": "aHVudGVyMg=="}}));
+    let secret = ("", "Secret", "shop", "db");
+    let out = dry(&e, "resource_delete", json!({"kind": "secret", "name": "db", "namespace": "shop"}), secret).await;
+    let d = diff_of(&out);
+    assert!(d.contains("-  password: '<redacted: 9 bytes>'") && !d.contains("aHVudGVyMg"), "{d}");
+    let out = dry(
+        &e,
+        "resource_patch",
+        json!({"kind": "secret", "name": "db", "namespace": "shop", "patch": {"data": {"password": "czNjcjN0IQ=="}}}),
+        secret,
+    )
+    .await;
+    let d = diff_of(&out);
+    assert!(d.contains("changed") && !d.contains("czNjcjN0") && !d.contains("aHVudGVyMg"), "{d}");
+
+    let (store, _) = (e.rv(), ());
+    let out =
+        e.ok("pod_run", json!({"name": "probe", "namespace": "shop", "image": "busybox:1.36", "dryRun": true})).await;
+    assert!(out.summary.starts_with(DRY_RUN), "{}", out.summary);
+    let d = diff_of(&out);
+    assert!(
+        d.starts_with("--- /dev/null") && d.contains("+kind: Pod") && has_line(&d, '+', "image: busybox:1.36"),
+        "{d}"
+    );
+    assert_eq!(e.rv(), store);
+    assert!(e.call("resource_get", json!({"kind": "pod", "name": "probe", "namespace": "shop"})).await.is_err());
+
+    let worker = ("", "Node", "", "sim-worker-2");
+    let out = dry(&e, "node_cordon", json!({"name": "sim-worker-2"}), worker).await;
+    assert_eq!(out.structured["changed"], true);
+    assert!(diff_of(&out).contains("+  unschedulable: true"), "{}", diff_of(&out));
+    let out = dry(&e, "node_uncordon", json!({"name": "sim-worker-2"}), worker).await;
+    assert_eq!((out.structured["changed"].as_bool(), diff_of(&out).as_str()), (Some(false), ""));
+    e.ok("node_cordon", json!({"name": "sim-worker-2"})).await;
+    let out = dry(&e, "node_uncordon", json!({"name": "sim-worker-2"}), worker).await;
+    assert!(diff_of(&out).contains("-  unschedulable: true"), "{}", diff_of(&out));
+}
+
+#[tokio::test]
+async fn dry_run_of_a_drain_lists_the_evictions_and_changes_nothing() {
+    let e = Env::in_process(demo()).await;
+    let on_worker = || async {
+        let pods = e
+            .ok(
+                "resources_list",
+                json!({"kind": "pods", "allNamespaces": true, "fieldSelector": "spec.nodeName=sim-worker-1"}),
+            )
+            .await;
+        let mut names: Vec<String> =
+            items(&pods).iter().filter_map(|p| p["name"].as_str().map(str::to_string)).collect();
+        names.sort();
+        names
+    };
+    eventually("pods running on worker-1", || async { on_worker().await.len() > 3 }).await;
+    let pods = on_worker().await;
+    let node_rv = object_rv(&e, "", "Node", "", "sim-worker-1");
+    let out = e.ok("node_drain", json!({"name": "sim-worker-1", "dryRun": true, "ignoreDaemonSets": true})).await;
+    assert!(out.summary.starts_with(DRY_RUN), "{}", out.summary);
+    assert!(diff_of(&out).contains("+  unschedulable: true"), "{}", diff_of(&out));
+    let evicted = out.structured["evicted"].as_array().expect("evicted");
+    assert!(evicted.len() > 3, "{}", out.structured);
+    assert!(
+        evicted.iter().all(|p| p.as_str().is_some_and(|p| pods.iter().any(|n| p.ends_with(&format!("/{n}"))))),
+        "{evicted:?} vs {pods:?}"
+    );
+    assert!(out.summary.contains("would be cordoned"), "{}", out.summary);
+    assert_eq!(object_rv(&e, "", "Node", "", "sim-worker-1"), node_rv, "the node is not cordoned");
+    assert_eq!(on_worker().await, pods, "no pod was evicted");
+    assert!(e.progress.lock().expect("progress").iter().all(|p| !p.message.starts_with("evicted ")));
 }

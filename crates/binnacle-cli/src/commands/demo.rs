@@ -1,5 +1,6 @@
-//! `binnacle demo`: everything at once with no cluster and no API key. For now: a simulated cluster with
-//! the demo scenario and a kubeconfig for it.
+//! `binnacle demo`: everything at once with no cluster and no API key: a simulated cluster with the demo
+//! scenario and a kubeconfig for it, the MCP tools over HTTP, and the engine (API, SQLite, the offline
+//! assistant unless an LLM is configured) with an `admin` login printed at start.
 
 use super::mcp::McpArgs;
 use super::sim::{self, SimArgs};
@@ -21,6 +22,12 @@ pub struct DemoArgs {
     /// Address of the MCP server (Streamable HTTP at /mcp).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub mcp_listen: SocketAddr,
+    /// Address of the engine (API and UI).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The demo's database (conversations survive restarts of the demo).
+    #[arg(long, default_value = "sqlite://.binnacle/demo.db")]
+    pub database: String,
 }
 
 /// `binnacle mcp`'s options, parsed exactly as on the command line so the demo shares their defaults.
@@ -55,7 +62,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mcp = tokio::spawn(super::mcp::serve(mcp_args, async move {
         let _ = stopped.await;
     }));
+    let (stop_engine, engine_stopped) = tokio::sync::oneshot::channel::<()>();
+    let serve_args = super::serve::ServeArgs::for_demo(args.listen, args.database.clone(), args.kubeconfig_out.clone());
+    let engine = super::serve::start(serve_args, None, async move {
+        let _ = engine_stopped.await;
+    })
+    .await?;
+    let password = demo_admin_password(engine.engine.store()).await?;
+    let provider = engine.engine.provider();
     println!("Binnacle demo is running.");
+    println!();
+    println!("  Engine (API):       http://{}/api/v1  (OpenAPI: /api/v1/openapi.json)", engine.addr);
+    println!("  Login:              admin / {password}");
+    if provider.offline {
+        println!("  Model:              offline assistant (no API key needed; set BINNACLE_LLM_* to use an LLM)");
+    } else {
+        println!("  Model:              {} ({})", provider.model, provider.provider);
+    }
     println!();
     println!("  Simulated cluster:  {server}  (scenario: demo — healthy apps plus planted faults)");
     println!("  Kubeconfig:         {kc}");
@@ -68,7 +91,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  kubectl logs -n payments deploy/payments-api --previous");
     println!();
     println!("Press Ctrl-C to stop.");
+    println!("Ask the engine (with the access token from POST /api/v1/auth/login):");
+    println!("  \"what is broken in namespace payments?\"   \"why is pod … failing?\"   \"scale deployment … to 3\"");
+    println!();
     super::shutdown_signal().await;
+    let _ = stop_engine.send(());
+    if let Ok(Err(e)) = engine.task.await {
+        eprintln!("engine: {e:#}");
+    }
     let _ = stop_mcp.send(());
     if let Ok(Err(e)) = mcp.await {
         eprintln!("MCP server: {e:#}");
@@ -77,4 +107,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         c.shutdown()?;
     }
     Ok(())
+}
+
+/// The demo's `admin` password: `BINNACLE_ADMIN_PASSWORD`, else a new one each start (printed), so the demo
+/// never locks anyone out of its own database.
+async fn demo_admin_password(store: &binnacle_store::Store) -> anyhow::Result<String> {
+    let password = match std::env::var("BINNACLE_ADMIN_PASSWORD").ok().filter(|s| !s.is_empty()) {
+        Some(p) => p,
+        None => binnacle_api::auth::tokens::random_secret()[..16].to_string(),
+    };
+    let hash = binnacle_api::auth::passwords::hash(&password).await.map_err(|e| anyhow::anyhow!(e))?;
+    match store.user_by_username("admin").await? {
+        Some((user, _)) => store.set_password(&user.id, &hash).await?,
+        None => {
+            store.create_user("admin", &hash, binnacle_store::Role::Admin).await?;
+        }
+    }
+    Ok(password)
 }

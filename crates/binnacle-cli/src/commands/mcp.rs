@@ -76,7 +76,7 @@ pub struct McpArgs {
     pub helm: Option<PathBuf>,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let secs = binnacle_tools::validate::duration_secs(s).map_err(|e| e.to_string())?;
     if secs == 0 {
         return Err("must be at least 1s".into());
@@ -84,7 +84,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
-fn filter(toolsets: &[Toolset], read_only: bool, allow: &[String], deny: &[String]) -> CatalogFilter {
+pub(crate) fn filter(toolsets: &[Toolset], read_only: bool, allow: &[String], deny: &[String]) -> CatalogFilter {
     let names =
         |v: &[String]| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<BTreeSet<_>>();
     CatalogFilter { toolsets: toolsets.iter().copied().collect(), read_only, allow: names(allow), deny: names(deny) }
@@ -104,7 +104,12 @@ fn no_clusters(reason: &str) -> ClusterSet {
 /// Reads the kubeconfig. A missing or unreadable one is not fatal (tools fail per call); a `--context` that
 /// the kubeconfig does not have is (a typo in the server's own configuration).
 fn clusters(args: &McpArgs) -> anyhow::Result<ClusterSet> {
-    match ClusterSet::from_kubeconfig(args.kubeconfig.as_deref(), args.context.as_deref()) {
+    load_clusters(args.kubeconfig.as_deref(), args.context.as_deref())
+}
+
+/// Reads a kubeconfig for a server (`binnacle mcp`, `binnacle serve`); see [`clusters`].
+pub(crate) fn load_clusters(kubeconfig: Option<&std::path::Path>, context: Option<&str>) -> anyhow::Result<ClusterSet> {
+    match ClusterSet::from_kubeconfig(kubeconfig, context) {
         Ok(set) => {
             tracing::info!(contexts = ?set.contexts(), default = ?set.default_context(), "kubeconfig loaded");
             Ok(set)
@@ -118,19 +123,24 @@ fn clusters(args: &McpArgs) -> anyhow::Result<ClusterSet> {
 }
 
 fn settings(args: &McpArgs) -> anyhow::Result<Settings> {
-    if let Some(secret) = &args.jenkins_secret {
+    tool_settings(args.jenkins_url.clone(), args.jenkins_secret.clone(), args.helm.clone())
+}
+
+/// Checks and gathers the tools' server settings.
+pub(crate) fn tool_settings(
+    jenkins_url: Option<String>,
+    jenkins_secret: Option<String>,
+    helm: Option<PathBuf>,
+) -> anyhow::Result<Settings> {
+    if let Some(secret) = &jenkins_secret {
         binnacle_tools::validate::secret_ref(secret).map_err(|e| anyhow::anyhow!("--jenkins-secret: {e}"))?;
     }
-    if let Some(url) = &args.jenkins_url
+    if let Some(url) = &jenkins_url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
         bail!("--jenkins-url must be an http:// or https:// URL, got {url:?}");
     }
-    Ok(Settings {
-        jenkins_url: args.jenkins_url.clone(),
-        jenkins_secret: args.jenkins_secret.clone(),
-        helm_binary: args.helm.clone(),
-    })
+    Ok(Settings { jenkins_url, jenkins_secret, helm_binary: helm })
 }
 
 fn http_options(args: &McpArgs) -> HttpOptions {

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod mcp;
+pub mod serve;
 pub mod sim;
 
 /// Waits for SIGINT or SIGTERM.

@@ -428,7 +428,10 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
             let opts = list_options(&query)?;
             let namespace = if rt.namespaced { r.namespace.as_deref() } else { None };
             let page = cluster.list(&rt, namespace, &ListOptions { limit: 0, continue_token: None, ..opts })?;
-            let dopts = delete_options(&query, None)?;
+            // DeleteOptions come in the query or in the body (kube-rs sends them there, dryRun included).
+            let body = read_body(body).await?;
+            let body = if body.is_empty() { None } else { Some(request::decode_body(&content_type, &body)?) };
+            let dopts = delete_options(&query, body.as_ref())?;
             let mut deleted = Vec::new();
             for obj in page.items {
                 let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -505,13 +508,13 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
         (Method::POST, Some(name), Some("eviction")) if rt.kind == "Pod" => {
             let body = read_body(body).await?;
             let eviction = if body.is_empty() { json!({}) } else { request::decode_body(&content_type, &body)? };
-            reviews::evict(&cluster, &ns, name, &eviction)?;
+            reviews::evict(&cluster, &ns, name, &eviction, query.dry_run()?)?;
             Ok(json_response(StatusCode::CREATED, &success_status(json!({"name": name, "kind": "pods"}))))
         }
         (Method::POST, Some(name), Some("binding")) if rt.kind == "Pod" => {
             let body = read_body(body).await?;
             let binding = request::decode_body(&content_type, &body)?;
-            reviews::bind(&cluster, &ns, name, &binding)?;
+            reviews::bind(&cluster, &ns, name, &binding, query.dry_run()?)?;
             Ok(json_response(StatusCode::CREATED, &success_status(json!({"name": name, "kind": "pods"}))))
         }
         (Method::POST, Some(name), Some("token")) if rt.kind == "ServiceAccount" => {

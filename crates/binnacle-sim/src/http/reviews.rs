@@ -193,8 +193,10 @@ pub fn scale(
     Ok((StatusCode::OK, to_scale(rt, &stored)))
 }
 
-/// `pods/{name}/eviction`: refused with 429 when a PodDisruptionBudget allows no disruption.
-pub fn evict(cluster: &Cluster, namespace: &str, name: &str, eviction: &Value) -> ApiResult<()> {
+/// `pods/{name}/eviction`: refused with 429 when a PodDisruptionBudget allows no disruption. A dry run
+/// (`dryRun=All` on the request, as kube-rs sends it, or in the Eviction's deleteOptions) checks the same
+/// and deletes nothing.
+pub fn evict(cluster: &Cluster, namespace: &str, name: &str, eviction: &Value, dry_run: bool) -> ApiResult<()> {
     let pods = cluster.resource("", "v1", "pods")?;
     let pod = cluster.get_raw(&pods, namespace, name)?;
     let pdbs = cluster.resource("policy", "v1", "poddisruptionbudgets")?;
@@ -224,16 +226,17 @@ pub fn evict(cluster: &Cluster, namespace: &str, name: &str, eviction: &Value) -
         }
     }
     let grace = eviction.pointer("/deleteOptions/gracePeriodSeconds").and_then(Value::as_i64);
-    let dry_run = eviction
-        .pointer("/deleteOptions/dryRun")
-        .and_then(Value::as_array)
-        .is_some_and(|d| d.iter().any(|x| x == "All"));
+    let dry_run = dry_run
+        || eviction
+            .pointer("/deleteOptions/dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|d| d.iter().any(|x| x == "All"));
     cluster.delete(&pods, namespace, name, &DeleteOptions { grace_period: grace, dry_run, ..Default::default() })?;
     Ok(())
 }
 
-/// `pods/{name}/binding`: assigns a node.
-pub fn bind(cluster: &Cluster, namespace: &str, name: &str, binding: &Value) -> ApiResult<()> {
+/// `pods/{name}/binding`: assigns a node (with `dry_run`, only checks that it could).
+pub fn bind(cluster: &Cluster, namespace: &str, name: &str, binding: &Value, dry_run: bool) -> ApiResult<()> {
     let node = binding
         .pointer("/target/name")
         .and_then(Value::as_str)
@@ -243,6 +246,9 @@ pub fn bind(cluster: &Cluster, namespace: &str, name: &str, binding: &Value) -> 
     let pod = cluster.get_raw(&pods, namespace, name)?;
     if pod.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty()) {
         return Err(ApiError::conflict("", "pods", name, "pod is already assigned to a node"));
+    }
+    if dry_run {
+        return Ok(());
     }
     let node = node.to_string();
     cluster.modify(&pods, &ObjectKey::new(namespace, name), |p| p["spec"]["nodeName"] = json!(node));

@@ -134,41 +134,53 @@ fn to_value<T: Serialize>(obj: T) -> Result<Value, ToolError> {
     serde_json::to_value(obj).map_err(|e| ToolError::Internal(format!("object does not serialise: {e}")))
 }
 
-/// Patches a Rollout's spec (merge or JSON patch).
+/// Patches a Rollout's spec (merge or JSON patch), or with `dry_run` only has the server check it;
+/// returns the (would-be) Rollout.
 pub async fn patch_spec(
     ctx: &ToolContext,
     client: &Client,
     ns: &str,
     name: &str,
     patch: &Patch<Value>,
+    dry_run: bool,
 ) -> Result<Value, ToolError> {
-    let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
+    let pp = PatchParams { dry_run, field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
     match api(client, Kind::Rollout, Some(ns)).patch(name, &pp, patch).await {
         Ok(obj) => to_value(obj),
         Err(e) => Err(map_error(ctx, client, Kind::Rollout, e).await),
     }
 }
 
-/// Replaces a Rollout (the whole object, with its `resourceVersion`: a concurrent change fails with 409).
-pub async fn replace(ctx: &ToolContext, client: &Client, ns: &str, name: &str, obj: Value) -> Result<Value, ToolError> {
+/// Replaces a Rollout (the whole object, with its `resourceVersion`: a concurrent change fails with 409),
+/// or with `dry_run` only has the server check it; returns the (would-be) Rollout.
+pub async fn replace(
+    ctx: &ToolContext,
+    client: &Client,
+    ns: &str,
+    name: &str,
+    obj: Value,
+    dry_run: bool,
+) -> Result<Value, ToolError> {
     let obj: DynamicObject =
         serde_json::from_value(obj).map_err(|e| ToolError::Internal(format!("Rollout does not parse: {e}")))?;
-    let pp = kube::api::PostParams { field_manager: Some(FIELD_MANAGER.into()), ..kube::api::PostParams::default() };
+    let pp = kube::api::PostParams { dry_run, field_manager: Some(FIELD_MANAGER.into()) };
     match api(client, Kind::Rollout, Some(ns)).replace(name, &pp, &obj).await {
         Ok(obj) => to_value(obj),
         Err(e) => Err(map_error(ctx, client, Kind::Rollout, e).await),
     }
 }
 
-/// Merge-patches a Rollout's status through the status subresource, as the kubectl plugin does.
+/// Merge-patches a Rollout's status through the status subresource, as the kubectl plugin does (with
+/// `dry_run`, only checked by the server); returns the (would-be) Rollout.
 pub async fn patch_status(
     ctx: &ToolContext,
     client: &Client,
     ns: &str,
     name: &str,
     patch: Value,
+    dry_run: bool,
 ) -> Result<Value, ToolError> {
-    let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
+    let pp = PatchParams { dry_run, field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
     match api(client, Kind::Rollout, Some(ns)).patch_status(name, &pp, &Patch::Merge(patch)).await {
         Ok(obj) => to_value(obj),
         Err(e) => Err(map_error(ctx, client, Kind::Rollout, e).await),
@@ -448,11 +460,16 @@ pub struct RolloutChange {
     /// The patches sent, e.g. `status {"pauseConditions":null}` (empty: nothing needed changing).
     pub patches: Vec<String>,
     /// The Rollout as it was right after the patch (the controller reacts within moments: follow with
-    /// argo_rollout_status).
+    /// argo_rollout_status); with dryRun, as it is.
     pub rollout: RolloutSummary,
+    /// With dryRun: unified diff of the Rollout (YAML, status included) the patches would make.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
-/// Builds the reply of a write: re-reads the Rollout and says what was sent.
+/// Builds the reply of a write: re-reads the Rollout and says what was sent; for a dry run (`preview`),
+/// what would be sent and the diff it would make.
+#[allow(clippy::too_many_arguments)]
 pub async fn change_reply(
     ctx: &ToolContext,
     client: &Client,
@@ -461,14 +478,104 @@ pub async fn change_reply(
     action: &str,
     patches: Vec<String>,
     done: String,
+    preview: Option<Preview>,
 ) -> Result<crate::output::Reply<RolloutChange>, ToolError> {
+    if let Some(preview) = preview {
+        return dry_run_reply(ctx, client, ns, name, action, patches, preview).await;
+    }
     let (_, _, rollout) = status_of(ctx, client, ns, name).await?;
     let summary = if patches.is_empty() {
         format!("{done} Nothing needed changing: {}.", one_line(&rollout))
     } else {
         format!("{done} Now {}. Follow with argo_rollout_status.", one_line(&rollout))
     };
-    Ok(crate::output::Reply::new(summary, RolloutChange { action: action.to_string(), patches, rollout }))
+    Ok(crate::output::Reply::new(summary, RolloutChange { action: action.to_string(), patches, rollout, diff: None }))
+}
+
+/// The Rollout a dry run previews, built from the server's answers to the dry-run writes.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// The Rollout as read before the writes.
+    pub before: Value,
+    /// The Rollout as the writes would leave it.
+    pub after: Value,
+    /// Whether a write of the object (spec, metadata) was answered.
+    object: bool,
+    /// Whether a write of the status subresource was answered.
+    status: bool,
+}
+
+impl Preview {
+    /// A preview of no change yet.
+    pub fn new(ro: &Value) -> Self {
+        Self { before: ro.clone(), after: ro.clone(), object: false, status: false }
+    }
+
+    /// Takes in the server's answer to a dry-run write of the object, or with `status` of its status
+    /// subresource. Each answer is the whole Rollout; an object write leaves the status alone and a
+    /// status write everything else, so when both were previewed each contributes its own part.
+    pub fn answer(&mut self, answer: Value, status: bool) {
+        let previous = std::mem::replace(&mut self.after, answer);
+        if status && self.object {
+            let st = self.after.get("status").cloned();
+            self.after = previous;
+            set_or_remove(&mut self.after, "status", st);
+        } else if !status && self.status {
+            set_or_remove(&mut self.after, "status", previous.get("status").cloned());
+        }
+        if status {
+            self.status = true;
+        } else {
+            self.object = true;
+        }
+    }
+}
+
+/// Takes the answer to a dry-run write into the preview, if this is a dry run.
+pub fn record(preview: &mut Option<Preview>, answer: Value, status: bool) {
+    if let Some(p) = preview {
+        p.answer(answer, status);
+    }
+}
+
+fn set_or_remove(obj: &mut Value, key: &str, value: Option<Value>) {
+    if let Some(m) = obj.as_object_mut() {
+        match value {
+            Some(v) => {
+                m.insert(key.to_string(), v);
+            }
+            None => {
+                m.remove(key);
+            }
+        }
+    }
+}
+
+/// Builds the reply of a dry run: the patches that would be sent, the diff of the Rollout they would make
+/// (status included) and the Rollout as it is.
+async fn dry_run_reply(
+    ctx: &ToolContext,
+    client: &Client,
+    ns: &str,
+    name: &str,
+    action: &str,
+    patches: Vec<String>,
+    preview: Preview,
+) -> Result<crate::output::Reply<RolloutChange>, ToolError> {
+    use crate::toolsets::kubernetes::preview::{DRY_RUN, matching_before, object_diff_with_status};
+    let before = matching_before(preview.before, &preview.after, || get(ctx, client, Kind::Rollout, ns, name)).await?;
+    let diff = object_diff_with_status(Some(&before), Some(&preview.after));
+    let rollout = summarize(&before, &owned_replicasets(client, &before).await?);
+    let summary = if patches.is_empty() {
+        format!("{DRY_RUN}{action} of {ns}/{name} needs no change: {}.", one_line(&rollout))
+    } else {
+        format!("{DRY_RUN}{action} of {ns}/{name} would send: {}.", patches.join("; "))
+    };
+    Ok(crate::output::Reply::new(
+        summary,
+        RolloutChange { action: action.to_string(), patches, rollout, diff: Some(diff) },
+    )
+    .untrusted())
 }
 
 /// The current time as Kubernetes writes it (RFC 3339, seconds).

@@ -60,3 +60,23 @@ impl RolloutRef {
         common::check_target(self.namespace.as_deref(), &self.name)
     }
 }
+
+/// The arguments of a write that names one Rollout.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RolloutWrite {
+    /// The Rollout's name.
+    pub name: String,
+    /// Its namespace; default: the context's namespace.
+    pub namespace: Option<String>,
+    /// server-side dry run; returns a diff
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl RolloutWrite {
+    /// Checks the name and namespace.
+    pub fn check(&self) -> Result<(), crate::ToolError> {
+        common::check_target(self.namespace.as_deref(), &self.name)
+    }
+}

@@ -1,7 +1,7 @@
 //! `argo_rollout_pause`: sets `spec.paused` to true, as `kubectl argo rollouts pause` does.
 
-use super::RolloutRef;
-use super::common::{Kind, RolloutChange, change_reply, get, namespace_of, patch_spec};
+use super::RolloutWrite;
+use super::common::{Kind, Preview, RolloutChange, change_reply, get, namespace_of, patch_spec, record};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 pub struct RolloutPause;
 
 impl Tool for RolloutPause {
-    type Input = RolloutRef;
+    type Input = RolloutWrite;
     type Output = RolloutChange;
     const NAME: &'static str = "argo_rollout_pause";
     const TITLE: &'static str = "Argo Rollouts: pause";
@@ -23,21 +23,24 @@ impl Tool for RolloutPause {
     const TAGS: &'static [&'static str] = &["argo", "rollouts", "write"];
     const ANNOTATIONS: Annotations = Annotations::WRITE_IDEMPOTENT;
 
-    fn validate(input: &RolloutRef) -> Result<(), ToolError> {
+    fn validate(input: &RolloutWrite) -> Result<(), ToolError> {
         input.check()
     }
 
-    async fn run(&self, ctx: &ToolContext, input: RolloutRef) -> Result<Reply<RolloutChange>, ToolError> {
+    async fn run(&self, ctx: &ToolContext, input: RolloutWrite) -> Result<Reply<RolloutChange>, ToolError> {
         let client = ctx.kube().await?;
         let ns = namespace_of(&client, input.namespace.as_deref());
         let ro = get(ctx, &client, Kind::Rollout, &ns, &input.name).await?;
         let is_paused = ro.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
         let mut patches = Vec::new();
+        let mut preview = input.dry_run.then(|| Preview::new(&ro));
         if !is_paused {
             let patch = json!({"spec": {"paused": true}});
             patches.push(format!("spec {}", patch["spec"]));
-            patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(patch)).await?;
+            let answer = patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(patch), input.dry_run).await?;
+            record(&mut preview, answer, false);
         }
-        change_reply(ctx, &client, &ns, &input.name, "pause", patches, format!("Paused {ns}/{}.", input.name)).await
+        change_reply(ctx, &client, &ns, &input.name, "pause", patches, format!("Paused {ns}/{}.", input.name), preview)
+            .await
     }
 }

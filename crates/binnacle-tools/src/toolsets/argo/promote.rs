@@ -2,7 +2,7 @@
 //! skips the current step), or with `full` skips every remaining step (`status.promoteFull`) — the
 //! patches `kubectl argo rollouts promote [--full]` sends.
 
-use super::common::{Kind, RolloutChange, change_reply, get, namespace_of, patch_spec, patch_status};
+use super::common::{Kind, Preview, RolloutChange, change_reply, get, namespace_of, patch_spec, patch_status, record};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -25,6 +25,9 @@ pub struct PromoteInput {
     /// current pause or step).
     #[serde(default)]
     pub full: bool,
+    /// server-side dry run; returns a diff
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// See the module docs.
@@ -76,17 +79,30 @@ impl Tool for RolloutPromote {
         let ro = get(ctx, &client, Kind::Rollout, &ns, &input.name).await?;
         let (status, spec) = promote_patches(&ro, input.full);
         let mut patches = Vec::new();
+        let mut preview = input.dry_run.then(|| Preview::new(&ro));
         // Status first, then spec, as the plugin does.
         if let Some(p) = status {
             patches.push(format!("status {}", p["status"]));
-            patch_status(ctx, &client, &ns, &input.name, p).await?;
+            let answer = patch_status(ctx, &client, &ns, &input.name, p, input.dry_run).await?;
+            record(&mut preview, answer, true);
         }
         if let Some(p) = spec {
             patches.push(format!("spec {}", p["spec"]));
-            patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(p)).await?;
+            let answer = patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(p), input.dry_run).await?;
+            record(&mut preview, answer, false);
         }
         let what = if input.full { "Fully promoted" } else { "Promoted" };
-        change_reply(ctx, &client, &ns, &input.name, "promote", patches, format!("{what} {ns}/{}.", input.name)).await
+        change_reply(
+            ctx,
+            &client,
+            &ns,
+            &input.name,
+            "promote",
+            patches,
+            format!("{what} {ns}/{}.", input.name),
+            preview,
+        )
+        .await
     }
 }
 

@@ -1,9 +1,10 @@
 //! `argo_rollout_restart`: restarts a Rollout's pods (`spec.restartAt` = now): the controller evicts
 //! the pods created before that time, a few at a time, keeping the Rollout available.
 
-use super::RolloutRef;
+use super::RolloutWrite;
 use super::common::{
-    Kind, RolloutChange, change_reply, get, namespace_of, now_rfc3339, owned_replicasets, patch_spec, str_at,
+    Kind, Preview, RolloutChange, change_reply, get, namespace_of, now_rfc3339, owned_replicasets, patch_spec, record,
+    str_at,
 };
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
@@ -44,7 +45,7 @@ async fn restart_time(client: &kube::Client, ro: &Value) -> Result<String, ToolE
 }
 
 impl Tool for RolloutRestart {
-    type Input = RolloutRef;
+    type Input = RolloutWrite;
     type Output = RolloutChange;
     const NAME: &'static str = "argo_rollout_restart";
     const TITLE: &'static str = "Argo Rollouts: restart pods";
@@ -53,18 +54,20 @@ impl Tool for RolloutRestart {
     const TAGS: &'static [&'static str] = &["argo", "rollouts", "write"];
     const ANNOTATIONS: Annotations = Annotations::WRITE;
 
-    fn validate(input: &RolloutRef) -> Result<(), ToolError> {
+    fn validate(input: &RolloutWrite) -> Result<(), ToolError> {
         input.check()
     }
 
-    async fn run(&self, ctx: &ToolContext, input: RolloutRef) -> Result<Reply<RolloutChange>, ToolError> {
+    async fn run(&self, ctx: &ToolContext, input: RolloutWrite) -> Result<Reply<RolloutChange>, ToolError> {
         let client = ctx.kube().await?;
         let ns = namespace_of(&client, input.namespace.as_deref());
         let ro = get(ctx, &client, Kind::Rollout, &ns, &input.name).await?;
         let at = restart_time(&client, &ro).await?;
         let patch = json!({"spec": {"restartAt": at}});
         let patches = vec![format!("spec {}", patch["spec"])];
-        patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(patch)).await?;
+        let mut preview = input.dry_run.then(|| Preview::new(&ro));
+        let answer = patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(patch), input.dry_run).await?;
+        record(&mut preview, answer, false);
         change_reply(
             ctx,
             &client,
@@ -73,6 +76,7 @@ impl Tool for RolloutRestart {
             "restart",
             patches,
             format!("Asked for a restart of the pods of {ns}/{}.", input.name),
+            preview,
         )
         .await
     }

@@ -1,7 +1,7 @@
 //! `argo_rollout_retry`: retries an aborted update (`status.abort: false` through the status subresource), from the first step.
 
-use super::RolloutRef;
-use super::common::{Kind, RolloutChange, change_reply, get, namespace_of, patch_status};
+use super::RolloutWrite;
+use super::common::{Kind, Preview, RolloutChange, change_reply, get, namespace_of, patch_status, record};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 pub struct RolloutRetry;
 
 impl Tool for RolloutRetry {
-    type Input = RolloutRef;
+    type Input = RolloutWrite;
     type Output = RolloutChange;
     const NAME: &'static str = "argo_rollout_retry";
     const TITLE: &'static str = "Argo Rollouts: retry";
@@ -23,21 +23,23 @@ impl Tool for RolloutRetry {
     const TAGS: &'static [&'static str] = &["argo", "rollouts", "write"];
     const ANNOTATIONS: Annotations = Annotations::WRITE_IDEMPOTENT;
 
-    fn validate(input: &RolloutRef) -> Result<(), ToolError> {
+    fn validate(input: &RolloutWrite) -> Result<(), ToolError> {
         input.check()
     }
 
-    async fn run(&self, ctx: &ToolContext, input: RolloutRef) -> Result<Reply<RolloutChange>, ToolError> {
+    async fn run(&self, ctx: &ToolContext, input: RolloutWrite) -> Result<Reply<RolloutChange>, ToolError> {
         let client = ctx.kube().await?;
         let ns = namespace_of(&client, input.namespace.as_deref());
         let ro = get(ctx, &client, Kind::Rollout, &ns, &input.name).await?;
         let aborted = ro.pointer("/status/abort").and_then(Value::as_bool) == Some(true);
         let mut patches = Vec::new();
+        let mut preview = input.dry_run.then(|| Preview::new(&ro));
         if aborted {
             // Status fields go through the status subresource, as the kubectl plugin sends them.
             let patch = json!({"status": {"abort": false}});
             patches.push(format!("status {}", patch["status"]));
-            patch_status(ctx, &client, &ns, &input.name, patch).await?;
+            let answer = patch_status(ctx, &client, &ns, &input.name, patch, input.dry_run).await?;
+            record(&mut preview, answer, true);
         }
         change_reply(
             ctx,
@@ -47,6 +49,7 @@ impl Tool for RolloutRetry {
             "retry",
             patches,
             format!("Retrying the update of {ns}/{}.", input.name),
+            preview,
         )
         .await
     }

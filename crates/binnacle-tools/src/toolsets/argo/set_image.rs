@@ -1,7 +1,7 @@
 //! `argo_rollout_set_image`: changes a container image in a Rollout's pod template, which starts a new
 //! canary (or blue-green preview).
 
-use super::common::{Kind, RolloutChange, change_reply, get, namespace_of, patch_spec};
+use super::common::{Kind, Preview, RolloutChange, change_reply, get, namespace_of, patch_spec, record};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -26,6 +26,9 @@ pub struct SetImageInput {
     pub container: Option<String>,
     /// The new image, e.g. `ghcr.io/acme/checkout:1.6.0`.
     pub image: String,
+    /// server-side dry run; returns a diff
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// See the module docs.
@@ -121,9 +124,11 @@ impl Tool for RolloutSetImage {
         let ns = namespace_of(&client, input.namespace.as_deref());
         let ro = get(ctx, &client, Kind::Rollout, &ns, &input.name).await?;
         let mut patches = Vec::new();
+        let mut preview = input.dry_run.then(|| Preview::new(&ro));
         if let Some(patch) = image_patch(&ro, input.container.as_deref(), &input.image)? {
             patches.push(format!("spec {}", patch["spec"]));
-            patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(patch)).await?;
+            let answer = patch_spec(ctx, &client, &ns, &input.name, &Patch::Merge(patch), input.dry_run).await?;
+            record(&mut preview, answer, false);
         }
         change_reply(
             ctx,
@@ -133,6 +138,7 @@ impl Tool for RolloutSetImage {
             "set-image",
             patches,
             format!("Set image {} on {ns}/{}.", input.image, input.name),
+            preview,
         )
         .await
     }

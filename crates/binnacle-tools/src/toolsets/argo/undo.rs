@@ -3,7 +3,8 @@
 //! (straight back to stable when it is the stable revision).
 
 use super::common::{
-    HASH_LABEL, Kind, RolloutChange, change_reply, get, namespace_of, owned_replicasets, replace, revision_of, str_at,
+    HASH_LABEL, Kind, Preview, RolloutChange, change_reply, get, namespace_of, owned_replicasets, record, replace,
+    revision_of, str_at,
 };
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
@@ -25,6 +26,9 @@ pub struct UndoInput {
     /// Revision to go back to (see argo_rollout_history); default: the one before the current.
     #[schemars(range(min = 1))]
     pub to_revision: Option<i64>,
+    /// server-side dry run; returns a diff
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// See the module docs.
@@ -89,12 +93,14 @@ impl Tool for RolloutUndo {
             labels.remove(HASH_LABEL);
         }
         let mut patches = Vec::new();
+        let mut preview = input.dry_run.then(|| Preview::new(&ro));
         if revision != current {
             // The whole template is replaced (a merge patch would keep fields the old template lacks).
             let mut updated = ro.clone();
             updated["spec"]["template"] = template;
             patches.push(format!("spec.template from revision {revision} ({})", str_at(target, "/metadata/name")));
-            replace(ctx, &client, &ns, &input.name, updated).await?;
+            let answer = replace(ctx, &client, &ns, &input.name, updated, input.dry_run).await?;
+            record(&mut preview, answer, false);
         }
         change_reply(
             ctx,
@@ -104,6 +110,7 @@ impl Tool for RolloutUndo {
             "undo",
             patches,
             format!("Rolled {ns}/{} back to revision {revision}.", input.name),
+            preview,
         )
         .await
     }

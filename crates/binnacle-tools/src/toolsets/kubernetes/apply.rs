@@ -4,6 +4,7 @@
 //! the same manifest counts). Also the manifest handling `resource_diff` shares.
 
 use super::common::{self, FIELD_MANAGER, Kube, Raw, Shared, check_ns, compact_schema, display, s};
+use super::preview::{self, DRY_RUN};
 use super::resolve::{ResourceInfo, split_api_version};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
@@ -255,7 +256,7 @@ pub struct ResourcesApplyInput {
     /// Take over others' fields
     #[serde(default)]
     pub force: bool,
-    /// Change nothing
+    /// server-side dry run; returns a diff
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -265,8 +266,11 @@ pub struct ResourcesApplyInput {
 pub struct ApplyResult {
     /// Kind namespace/name.
     pub object: String,
-    /// created, configured or unchanged.
+    /// created, configured or unchanged (with dryRun: would be; or not checked).
     pub result: String,
+    /// With dryRun: unified diff of live vs. applied (YAML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 /// What `resources_apply` returns.
@@ -316,6 +320,15 @@ impl Tool for ResourcesApply {
         for (i, r) in resolved.iter_mut().enumerate() {
             let info = match r.info.clone() {
                 Some(info) => info,
+                // A dry run creates no CRD, so the kinds a CRD of the manifest defines are not served.
+                None if input.dry_run => {
+                    results.push(ApplyResult {
+                        object: r.display(),
+                        result: "not checked".into(),
+                        diff: Some("(its CustomResourceDefinition is created by an earlier document; apply that first to preview this one)".into()),
+                    });
+                    continue;
+                }
                 None => resolve_late(&self.0, ctx, &client, r, input.namespace.as_deref()).await?,
             };
             let what = format!("document {} ({}){}", i + 1, r.display(), done_before(&results));
@@ -323,30 +336,77 @@ impl Tool for ResourcesApply {
             let raw = Raw::new(&client, &info, r.namespace.as_deref());
             let live = raw.get_opt(&name).await.map_err(|e| about(e, &what))?;
             let applied = raw.patch(&name, &pp, &Patch::Apply(r.doc.clone())).await.map_err(|e| about(e, &what))?;
-            // Unchanged: same resourceVersion, or the same values in every field the document sets
-            // (controllers may have written other fields between the read and the apply).
-            let result = match &live {
-                None => "created",
-                Some(l) if s(l, "/metadata/resourceVersion") == s(&applied, "/metadata/resourceVersion") => "unchanged",
-                Some(l) if projected(l, &r.doc) == projected(&applied, &r.doc) => "unchanged",
-                Some(_) => "configured",
+            let (result, diff) = if input.dry_run {
+                // A dry run keeps the resourceVersion: whether it changes anything is in the diff.
+                let live = match live {
+                    Some(l) => {
+                        let (raw, name, what) = (&raw, name.as_str(), what.as_str());
+                        let read = move || async move {
+                            raw.get_opt(name).await?.ok_or_else(|| ToolError::NotFound(format!("{what} was deleted")))
+                        };
+                        Some(preview::matching_before(l, &applied, read).await.map_err(|e| about(e, what))?)
+                    }
+                    None => None,
+                };
+                let diff = preview::object_diff(live.as_ref(), Some(&applied));
+                let result = match (&live, diff.is_empty()) {
+                    (None, _) => "created",
+                    (Some(_), true) => "unchanged",
+                    (Some(_), false) => "configured",
+                };
+                (result, Some(diff))
+            } else {
+                // Unchanged: same resourceVersion, or the same values in every field the document sets
+                // (controllers may have written other fields between the read and the apply).
+                let result = match &live {
+                    None => "created",
+                    Some(l) if s(l, "/metadata/resourceVersion") == s(&applied, "/metadata/resourceVersion") => {
+                        "unchanged"
+                    }
+                    Some(l) if projected(l, &r.doc) == projected(&applied, &r.doc) => "unchanged",
+                    Some(_) => "configured",
+                };
+                (result, None)
             };
             if info.kind == "CustomResourceDefinition" && !input.dry_run {
                 self.0.discovery.invalidate(ctx);
             }
-            results.push(ApplyResult { object: r.display(), result: result.into() });
+            results.push(ApplyResult { object: r.display(), result: result.into(), diff });
             ctx.progress((i + 1) as f64, Some(total as f64), format!("{} {result}", r.display()));
         }
         let count = |what: &str| results.iter().filter(|r| r.result == what).count();
-        let summary = format!(
-            "{}{} objects: {} created, {} configured, {} unchanged.",
-            if input.dry_run { "Dry run (nothing changed): " } else { "Applied " },
-            results.len(),
-            count("created"),
-            count("configured"),
-            count("unchanged")
+        let summary = if input.dry_run {
+            let unchecked = count("not checked");
+            format!(
+                "{DRY_RUN}of {} objects, {} would be created, {} configured, {} unchanged{}.",
+                results.len(),
+                count("created"),
+                count("configured"),
+                count("unchanged"),
+                if unchecked > 0 { format!(", {unchecked} not checked") } else { String::new() }
+            )
+        } else {
+            format!(
+                "Applied {} objects: {} created, {} configured, {} unchanged.",
+                results.len(),
+                count("created"),
+                count("configured"),
+                count("unchanged")
+            )
+        };
+        let mut out = ResourcesApplyOutput { results, dry_run: input.dry_run };
+        let notes = preview::cut_diffs(
+            out.results.iter_mut().filter_map(|r| r.diff.as_mut().map(|d| (r.object.as_str(), d))),
+            common::budget_bytes(ctx),
         );
-        Ok(Reply::new(summary, ResourcesApplyOutput { results, dry_run: input.dry_run }))
+        let mut reply = Reply::new(summary, out);
+        if input.dry_run {
+            reply = reply.untrusted();
+        }
+        for n in notes {
+            reply = reply.omitted(n);
+        }
+        Ok(reply)
     }
 }
 

@@ -2,6 +2,7 @@
 //! The namespaces the cluster cannot live without and nodes are refused unless `confirmProtected`.
 
 use super::common::{self, Raw, Shared, arr, check_target, compact_schema, s};
+use super::preview::{self, DRY_RUN};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -37,7 +38,7 @@ pub struct ResourceDeleteInput {
     pub propagation_policy: Option<Propagation>,
     /// 0-86400.
     pub grace_period_seconds: Option<i64>,
-    /// Change nothing
+    /// server-side dry run; returns a diff
     #[serde(default)]
     pub dry_run: bool,
     #[serde(default)]
@@ -51,6 +52,9 @@ pub struct ResourceDeleteOutput {
     pub object: String,
     /// deleted, terminating (with finalizers) or dry run.
     pub result: String,
+    /// With dryRun: unified diff of the object removed (YAML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 /// `resource_delete`.
@@ -104,12 +108,30 @@ impl Tool for ResourceDelete {
             }),
             ..Default::default()
         };
-        let answer = Raw::new(&client, &info, namespace.as_deref()).delete(&input.name, &dp).await?;
+        let raw = Raw::new(&client, &info, namespace.as_deref());
+        if input.dry_run {
+            let live = raw.get(&input.name).await?;
+            // The server checks the deletion (preconditions, protections) and changes nothing; the
+            // preview is the object as it is, removed.
+            raw.delete(&input.name, &dp).await?;
+            let diff = preview::object_diff(Some(&live), None);
+            let finalizers: Vec<&str> = arr(&live, "/metadata/finalizers").iter().filter_map(|f| f.as_str()).collect();
+            let mut summary = format!("{DRY_RUN}{object} would be deleted");
+            if !finalizers.is_empty() {
+                summary.push_str(&format!(" once its finalizers ({}) are done", finalizers.join(", ")));
+            }
+            summary.push_str(match input.propagation_policy {
+                Some(Propagation::Orphan) => "; the objects it owns would be kept.",
+                Some(Propagation::Foreground) => ", after the objects it owns.",
+                _ => ".",
+            });
+            let result = "dry run: would be deleted".to_string();
+            return Ok(Reply::new(summary, ResourceDeleteOutput { object, result, diff: Some(diff) }).untrusted());
+        }
+        let answer = raw.delete(&input.name, &dp).await?;
         let finalizers: Vec<&str> = arr(&answer, "/metadata/finalizers").iter().filter_map(|f| f.as_str()).collect();
         let terminating = !s(&answer, "/metadata/deletionTimestamp").is_empty();
-        let result = if input.dry_run {
-            "dry run: would be deleted".to_string()
-        } else if terminating && !finalizers.is_empty() {
+        let result = if terminating && !finalizers.is_empty() {
             format!("terminating: waiting for finalizers {}", finalizers.join(", "))
         } else if terminating {
             "terminating (graceful)".to_string()
@@ -117,6 +139,6 @@ impl Tool for ResourceDelete {
             "deleted".to_string()
         };
         let summary = format!("{object}: {result}.");
-        Ok(Reply::new(summary, ResourceDeleteOutput { object, result }))
+        Ok(Reply::new(summary, ResourceDeleteOutput { object, result, diff: None }))
     }
 }

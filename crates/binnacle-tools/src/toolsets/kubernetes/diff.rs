@@ -3,8 +3,9 @@
 //! compared with the cleaned result as a unified diff of YAML. Secret values stay redacted; a changed
 //! value shows as changed without showing either side.
 
-use super::apply::{about, comparable, parse_manifest, resolve_all};
+use super::apply::{about, parse_manifest, resolve_all};
 use super::common::{self, FIELD_MANAGER, Raw, Shared, check_ns, compact_schema, s};
+use super::preview;
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -13,7 +14,6 @@ use crate::tool::Tool;
 use kube::api::{Patch, PatchParams};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 /// Arguments of `resource_diff`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -50,52 +50,6 @@ pub struct ResourceDiffOutput {
 
 /// `resource_diff`.
 pub struct ResourceDiff(pub Shared);
-
-/// Cleans an object for the diff: status and write-only metadata dropped, Secret values redacted; on
-/// the new side (`other` = the old object) values that differ are marked "changed".
-pub fn prepare(obj: &Value, other: Option<&Value>) -> Value {
-    let mut o = comparable(obj);
-    if let Some(m) = o.as_object_mut() {
-        m.remove("status");
-    }
-    let secret = s(&o, "/kind") == "Secret";
-    if secret {
-        for field in ["data", "stringData"] {
-            if let Some(map) = o.get_mut(field).and_then(Value::as_object_mut) {
-                for (k, v) in map.iter_mut() {
-                    let changed = other.and_then(|x| x.get(field)).and_then(|d| d.get(k)).is_none_or(|ov| ov != v);
-                    let len = v.as_str().map(|t| if field == "data" { t.len() * 3 / 4 } else { t.len() }).unwrap_or(0);
-                    *v = json!(format!(
-                        "<redacted: {len} bytes{}>",
-                        if changed && other.is_some() { ", changed" } else { "" }
-                    ));
-                }
-            }
-        }
-    }
-    if secret {
-        // Values are redacted above, with change markers; keep the generic redaction from redoing it.
-        o["kind"] = Value::Null;
-    }
-    super::get::scrub(&mut o);
-    if secret {
-        o["kind"] = json!("Secret");
-    }
-    o
-}
-
-fn yaml(v: &Value) -> String {
-    if v.is_null() { String::new() } else { serde_norway::to_string(v).unwrap_or_default() }
-}
-
-/// A unified diff of two objects' YAML (`""` when equal).
-pub fn unified(old: &Value, new: &Value, old_name: &str, new_name: &str) -> String {
-    let (a, b) = (yaml(old), yaml(new));
-    if a == b {
-        return String::new();
-    }
-    similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(3).header(old_name, new_name).to_string()
-}
 
 impl Tool for ResourceDiff {
     type Input = ResourceDiffInput;
@@ -143,9 +97,9 @@ impl Tool for ResourceDiff {
                     _ => break,
                 }
             }
-            let after = prepare(&dry, live.as_ref());
-            let before = live.as_ref().map(|l| prepare(l, None)).unwrap_or(Value::Null);
-            let diff = unified(&before, &after, if live.is_some() { "live" } else { "/dev/null" }, "applied");
+            let after = preview::prepare(&dry, live.as_ref());
+            let before = live.as_ref().map(|l| preview::prepare(l, None)).unwrap_or(serde_json::Value::Null);
+            let diff = preview::unified(&before, &after, if live.is_some() { "live" } else { "/dev/null" }, "applied");
             let action = match (&live, diff.is_empty()) {
                 (None, _) => "create",
                 (Some(_), true) => "unchanged",
@@ -167,37 +121,14 @@ impl Tool for ResourceDiff {
         );
         let mut out = ResourceDiffOutput { objects };
         // Long diffs are cut per object rather than dropping objects.
-        let budget = common::budget_bytes(ctx);
-        let mut notes = Vec::new();
-        if common::json_len(&out) > budget {
-            let per = budget / out.objects.len().max(1);
-            for o in &mut out.objects {
-                if o.diff.len() > per {
-                    let cut: String = o.diff.chars().take(per).collect();
-                    notes.push(format!("diff of {} cut at {per} bytes (output budget)", o.object));
-                    o.diff = format!("{cut}\n… [cut]");
-                }
-            }
-        }
+        let notes = preview::cut_diffs(
+            out.objects.iter_mut().map(|o| (o.object.as_str(), &mut o.diff)),
+            common::budget_bytes(ctx),
+        );
         let mut reply = Reply::new(summary, out).untrusted();
         for n in notes {
             reply = reply.omitted(n);
         }
         Ok(reply)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn diffs_redact_secret_values_but_show_changes() {
-        let live = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "resourceVersion": "1"}, "data": {"password": "aHVudGVyMg==", "user": "YWRtaW4="}});
-        let new = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "resourceVersion": "2"}, "data": {"password": "czNjcjN0IQ==", "user": "YWRtaW4="}});
-        let d = unified(&prepare(&live, None), &prepare(&new, Some(&live)), "live", "applied");
-        assert!(d.contains("changed") && !d.contains("aHVudGVyMg") && !d.contains("czNjcjN0"), "{d}");
-        assert!(!d.contains("resourceVersion"), "{d}");
-        assert!(d.contains("--- live") && d.contains("+++ applied"), "{d}");
     }
 }

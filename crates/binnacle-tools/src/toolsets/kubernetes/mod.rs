@@ -13,6 +13,7 @@ mod logs;
 mod nodes;
 mod patch;
 mod pods;
+pub mod preview;
 pub mod resolve;
 mod rollout;
 mod secrets;

@@ -3,6 +3,7 @@
 //! PodDisruptionBudget says 429, and wait until they are gone; progress per evicted pod).
 
 use super::common::{self, FIELD_MANAGER, Raw, arr, compact_schema, kinds, s};
+use super::preview::{self, DRY_RUN};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -11,7 +12,7 @@ use crate::tool::Tool;
 use crate::validate;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
-use kube::api::{DeleteParams, EvictParams, ListParams, Patch, PatchParams};
+use kube::api::{DeleteParams, EvictParams, ListParams, Patch, PatchParams, PostParams};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -24,6 +25,9 @@ use tokio::time::Instant;
 #[schemars(transform = compact_schema)]
 pub struct NodeInput {
     pub name: String,
+    /// server-side dry run; returns a diff
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// What `node_cordon` and `node_uncordon` return.
@@ -33,22 +37,36 @@ pub struct NodeOutput {
     pub node: String,
     /// Whether new pods are kept off it.
     pub unschedulable: bool,
-    /// Whether this call changed it.
+    /// Whether this call changed it (with dryRun: would change it).
     pub changed: bool,
+    /// With dryRun: unified diff of the node (YAML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
-async fn set_unschedulable(ctx: &ToolContext, name: &str, value: bool) -> Result<(bool, bool), ToolError> {
+/// Sets `spec.unschedulable`; returns whether it changed (would change, in a dry run) and, in a dry
+/// run, the diff of the node.
+async fn set_unschedulable(
+    ctx: &ToolContext,
+    name: &str,
+    value: bool,
+    dry_run: bool,
+) -> Result<(bool, Option<String>), ToolError> {
     let client = ctx.kube().await?;
     let raw = Raw::new(&client, &kinds::nodes(), None);
     let node = raw.get(name).await?;
     let before = node.pointer("/spec/unschedulable").and_then(Value::as_bool).unwrap_or(false);
     if before == value {
-        return Ok((value, false));
+        return Ok((false, dry_run.then(String::new)));
     }
-    let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+    let pp = PatchParams { dry_run, field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
     let patch = json!({"spec": {"unschedulable": if value { json!(true) } else { Value::Null }}});
-    raw.patch(name, &pp, &Patch::Merge(patch)).await?;
-    Ok((value, true))
+    let after = raw.patch(name, &pp, &Patch::Merge(patch)).await?;
+    if !dry_run {
+        return Ok((true, None));
+    }
+    let node = preview::matching_before(node, &after, || raw.get(name)).await?;
+    Ok((true, Some(preview::object_diff(Some(&node), Some(&after)))))
 }
 
 /// `node_cordon`.
@@ -69,13 +87,16 @@ impl Tool for NodeCordon {
     }
 
     async fn run(&self, ctx: &ToolContext, input: NodeInput) -> Result<Reply<NodeOutput>, ToolError> {
-        let (unschedulable, changed) = set_unschedulable(ctx, &input.name, true).await?;
-        let summary = if changed {
-            format!("Cordoned node {}: no new pods are scheduled on it.", input.name)
-        } else {
-            format!("Node {} was already cordoned.", input.name)
+        let (changed, diff) = set_unschedulable(ctx, &input.name, true, input.dry_run).await?;
+        let summary = match (changed, input.dry_run) {
+            (true, false) => format!("Cordoned node {}: no new pods are scheduled on it.", input.name),
+            (true, true) => {
+                format!("{DRY_RUN}node {} would be cordoned: no new pods would be scheduled on it.", input.name)
+            }
+            (false, dry) => format!("{}Node {} was already cordoned.", if dry { DRY_RUN } else { "" }, input.name),
         };
-        Ok(Reply::new(summary, NodeOutput { node: input.name, unschedulable, changed }))
+        let reply = Reply::new(summary, NodeOutput { node: input.name, unschedulable: true, changed, diff });
+        Ok(if input.dry_run { reply.untrusted() } else { reply })
     }
 }
 
@@ -97,13 +118,16 @@ impl Tool for NodeUncordon {
     }
 
     async fn run(&self, ctx: &ToolContext, input: NodeInput) -> Result<Reply<NodeOutput>, ToolError> {
-        let (unschedulable, changed) = set_unschedulable(ctx, &input.name, false).await?;
-        let summary = if changed {
-            format!("Uncordoned node {}: pods can be scheduled on it again.", input.name)
-        } else {
-            format!("Node {} was already schedulable.", input.name)
+        let (changed, diff) = set_unschedulable(ctx, &input.name, false, input.dry_run).await?;
+        let summary = match (changed, input.dry_run) {
+            (true, false) => format!("Uncordoned node {}: pods can be scheduled on it again.", input.name),
+            (true, true) => {
+                format!("{DRY_RUN}node {} would be uncordoned: pods could be scheduled on it again.", input.name)
+            }
+            (false, dry) => format!("{}Node {} was already schedulable.", if dry { DRY_RUN } else { "" }, input.name),
         };
-        Ok(Reply::new(summary, NodeOutput { node: input.name, unschedulable, changed }))
+        let reply = Reply::new(summary, NodeOutput { node: input.name, unschedulable: false, changed, diff });
+        Ok(if input.dry_run { reply.untrusted() } else { reply })
     }
 }
 
@@ -126,6 +150,9 @@ pub struct NodeDrainInput {
     pub force: bool,
     /// e.g. 2m (default)
     pub timeout: Option<String>,
+    /// server-side dry run; returns a diff
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// A pod left on the node, and why.
@@ -144,12 +171,21 @@ pub struct NodeDrainOutput {
     pub node: String,
     /// Every pod was evicted and is gone.
     pub complete: bool,
-    /// Pods evicted.
+    /// Pods evicted (with dryRun: that would be).
     pub evicted: Vec<String>,
     /// Pods left by design (DaemonSet, mirror).
     pub skipped: Vec<PodNote>,
-    /// Pods still there at the timeout, and why.
+    /// Pods still there at the timeout, and why (with dryRun: whose eviction is refused now).
     pub remaining: Vec<PodNote>,
+    /// With dryRun: unified diff of the node (YAML); the pods are listed in `evicted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+/// Why an eviction was refused (429: a disruption budget), from the server's Status.
+fn refusal(st: &kube::core::Status) -> String {
+    let cause = st.details.as_ref().and_then(|d| d.causes.first()).map(|c| c.message.clone()).unwrap_or_default();
+    untrusted_text(&if cause.is_empty() { st.message.clone() } else { format!("{} {cause}", st.message) })
 }
 
 /// `node_drain`.
@@ -234,7 +270,10 @@ impl Tool for NodeDrain {
                 blockers.join("; ")
             )));
         }
-        let (_, cordoned) = set_unschedulable(ctx, &input.name, true).await?;
+        if input.dry_run {
+            return drain_preview(ctx, &client, input.name, to_evict, skipped).await;
+        }
+        let (cordoned, _) = set_unschedulable(ctx, &input.name, true, false).await?;
         let total = to_evict.len();
         ctx.progress(0.0, Some(total as f64), format!("cordoned {}; evicting {total} pods", input.name));
         let mut evicted: Vec<Value> = Vec::new();
@@ -254,15 +293,8 @@ impl Tool for NodeDrain {
                         evicted.push(p.clone());
                     }
                     Err(kube::Error::Api(st)) if st.code == 429 => {
-                        let cause = st
-                            .details
-                            .as_ref()
-                            .and_then(|d| d.causes.first())
-                            .map(|c| c.message.clone())
-                            .unwrap_or_default();
-                        let reason =
-                            if cause.is_empty() { st.message.clone() } else { format!("{} {cause}", st.message) };
-                        still.push((p, untrusted_text(&reason)));
+                        let reason = refusal(&st);
+                        still.push((p, reason));
                     }
                     Err(e) => return Err(ToolError::from(e)),
                 }
@@ -309,6 +341,7 @@ impl Tool for NodeDrain {
             evicted: evicted.iter().map(pod_key).collect(),
             skipped,
             remaining,
+            diff: None,
         };
         let mut summary = format!(
             "{} node {}: evicted {} pod(s), skipped {}{}.",
@@ -332,4 +365,56 @@ impl Tool for NodeDrain {
         }
         Ok(Reply::new(summary, out))
     }
+}
+
+/// The dry run of a drain: the cordon and one eviction per pod, all with `dryRun=All` (the server checks
+/// disruption budgets and evicts nothing); no waiting.
+async fn drain_preview(
+    ctx: &ToolContext,
+    client: &kube::Client,
+    node: String,
+    to_evict: Vec<Value>,
+    skipped: Vec<PodNote>,
+) -> Result<Reply<NodeDrainOutput>, ToolError> {
+    let (cordon, diff) = set_unschedulable(ctx, &node, true, true).await?;
+    let mut evicted = Vec::new();
+    let mut remaining = Vec::new();
+    for p in &to_evict {
+        let api: Api<Pod> = Api::namespaced(client.clone(), s(p, "/metadata/namespace"));
+        let ep = EvictParams {
+            delete_options: Some(DeleteParams { dry_run: true, ..Default::default() }),
+            post_options: PostParams { dry_run: true, ..Default::default() },
+        };
+        match api.evict(s(p, "/metadata/name"), &ep).await {
+            Ok(_) => evicted.push(pod_key(p)),
+            Err(kube::Error::Api(st)) if st.code == 404 => {}
+            Err(kube::Error::Api(st)) if st.code == 429 => {
+                remaining.push(PodNote { pod: pod_key(p), reason: refusal(&st) })
+            }
+            Err(e) => return Err(ToolError::from(e)),
+        }
+    }
+    let mut summary = format!(
+        "{DRY_RUN}node {node} would be {}and {} pod(s) evicted",
+        if cordon { "cordoned " } else { "kept cordoned " },
+        evicted.len()
+    );
+    if !evicted.is_empty() {
+        let more = evicted.len().saturating_sub(10);
+        summary.push_str(&format!(
+            ": {}{}",
+            evicted.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        ));
+    }
+    summary.push_str(&format!("; {} skipped.", skipped.len()));
+    if !remaining.is_empty() {
+        summary.push_str(&format!(
+            " Evicting {} pod(s) is refused now: {}.",
+            remaining.len(),
+            remaining.iter().take(3).map(|r| format!("{} ({})", r.pod, r.reason)).collect::<Vec<_>>().join("; ")
+        ));
+    }
+    let out = NodeDrainOutput { node, complete: remaining.is_empty(), evicted, skipped, remaining, diff };
+    Ok(Reply::new(summary, out).untrusted())
 }

@@ -2,7 +2,7 @@
 //! run; answers with the diff of the cleaned object before and after.
 
 use super::common::{self, FIELD_MANAGER, Raw, Shared, check_target, compact_schema};
-use super::diff;
+use super::preview::{self, DRY_RUN};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -42,7 +42,7 @@ pub struct ResourcePatchInput {
     /// Default strategic (merge for CRDs)
     #[serde(rename = "type")]
     pub type_: Option<PatchType>,
-    /// Change nothing
+    /// server-side dry run; returns a diff
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -54,9 +54,9 @@ pub struct ResourcePatchOutput {
     pub object: String,
     /// Whether the object changed.
     pub changed: bool,
-    /// Unified diff of the object (YAML), secrets redacted.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub diff: String,
+    /// Unified diff of the object (YAML), secrets redacted; always there for a dry run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 /// `resource_patch`.
@@ -151,15 +151,21 @@ impl Tool for ResourcePatch {
             PatchType::Strategic => raw.patch(&input.name, &pp, &Patch::Strategic(patch)).await?,
             PatchType::Json => raw.json_patch(&input.name, &pp, &patch).await?,
         };
-        let diff =
-            diff::unified(&diff::prepare(&before, None), &diff::prepare(&after, Some(&before)), "before", "after");
+        let before = if input.dry_run {
+            preview::matching_before(before, &after, || raw.get(&input.name)).await?
+        } else {
+            before
+        };
+        let diff = preview::object_diff(Some(&before), Some(&after));
         let object = common::display(&info.kind, namespace.as_deref(), &input.name);
         let changed = !diff.is_empty();
         let summary = match (changed, input.dry_run) {
-            (true, true) => format!("Dry run: the patch would change {object} (see diff); nothing was changed."),
+            (true, true) => format!("{DRY_RUN}the patch would change {object} (see diff)."),
+            (false, true) => format!("{DRY_RUN}the patch would leave {object} unchanged."),
             (true, false) => format!("Patched {object}."),
-            (false, _) => format!("The patch leaves {object} unchanged."),
+            (false, false) => format!("The patch leaves {object} unchanged."),
         };
+        let diff = (changed || input.dry_run).then_some(diff);
         Ok(Reply::new(summary, ResourcePatchOutput { object, changed, diff }).untrusted())
     }
 }

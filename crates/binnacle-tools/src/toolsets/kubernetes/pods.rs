@@ -2,6 +2,7 @@
 //! through the `pods/exec` WebSocket subresource; stdout, stderr and exit code, with a timeout).
 
 use super::common::{self, FIELD_MANAGER, Raw, arr, check_ns, compact_schema, kinds, s};
+use super::preview::{self, DRY_RUN};
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
 use crate::error::ToolError;
@@ -64,7 +65,7 @@ pub struct PodRunInput {
     /// Default run=NAME
     pub labels: Option<BTreeMap<String, String>>,
     pub restart_policy: Option<RestartPolicy>,
-    /// Change nothing
+    /// server-side dry run; returns a diff
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -76,6 +77,9 @@ pub struct PodRunOutput {
     pub pod: String,
     /// Phase right after creation.
     pub phase: String,
+    /// With dryRun: unified diff of the pod created (YAML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 /// `pod_run`.
@@ -152,9 +156,13 @@ impl Tool for PodRun {
                          "spec": {"containers": [Value::Object(container)], "restartPolicy": policy}});
         let pp = PostParams { dry_run: input.dry_run, field_manager: Some(FIELD_MANAGER.into()) };
         let created = Raw::new(&client, &kinds::pods(), Some(&ns)).create(&pp, &pod).await?;
-        let out = PodRunOutput { pod: format!("{ns}/{}", input.name), phase: s(&created, "/status/phase").to_string() };
+        let out = PodRunOutput {
+            pod: format!("{ns}/{}", input.name),
+            phase: s(&created, "/status/phase").to_string(),
+            diff: input.dry_run.then(|| preview::object_diff(None, Some(&created))),
+        };
         let summary = if input.dry_run {
-            format!("Dry run: pod {} with image {} would be created.", out.pod, input.image)
+            format!("{DRY_RUN}pod {} with image {} would be created.", out.pod, input.image)
         } else {
             format!(
                 "Created pod {} with image {}; wait for it with resource_wait (condition Ready).",

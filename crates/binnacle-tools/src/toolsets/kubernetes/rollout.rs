@@ -7,6 +7,7 @@ use super::common::{
     self, FIELD_MANAGER, Raw, Shared, arr, check_ns, compact_schema, display, int, kinds, owned_by, s,
 };
 use super::describe::{first_container_problem, images};
+use super::preview::{self, DRY_RUN};
 use super::resolve::ResourceInfo;
 use super::workloads::{CHANGE_CAUSE, workload};
 use crate::catalog::{Annotations, Toolset};
@@ -27,7 +28,7 @@ const REVISION: &str = "deployment.kubernetes.io/revision";
 /// The template annotation a restart sets.
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 
-/// Arguments of `rollout_status`, `rollout_history` and `rollout_restart`.
+/// Arguments of `rollout_status` and `rollout_history`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(transform = compact_schema)]
@@ -381,6 +382,9 @@ pub struct RolloutUndoInput {
     pub namespace: Option<String>,
     /// Default: previous
     pub to_revision: Option<i64>,
+    /// server-side dry run; returns a diff
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// What `rollout_undo` returns.
@@ -395,6 +399,9 @@ pub struct RolloutUndoOutput {
     pub to_revision: i64,
     /// Images of the restored revision.
     pub images: String,
+    /// With dryRun: unified diff of the workload (YAML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 /// `rollout_undo`.
@@ -441,18 +448,24 @@ impl Tool for RolloutUndo {
                 ))
             })?,
         };
-        let out = RolloutUndoOutput {
+        let mut out = RolloutUndoOutput {
             object: t.display.clone(),
             from_revision: current,
             to_revision: wanted.revision,
             images: wanted.images.clone(),
+            diff: input.dry_run.then(String::new),
         };
+        let dry = if input.dry_run { DRY_RUN } else { "" };
         if wanted.revision == current {
-            return Ok(Reply::new(format!("{} already runs revision {current}; nothing changed.", t.display), out));
+            return Ok(Reply::new(
+                format!("{dry}{} already runs revision {current}; nothing changed.", t.display),
+                out,
+            ));
         }
         let raw = Raw::new(&t.client, &t.info, Some(&t.ns));
-        let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-        if t.info.kind == "Deployment" {
+        let pp =
+            PatchParams { dry_run: input.dry_run, field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+        let after = if t.info.kind == "Deployment" {
             let cause = format!("binnacle: rollback to revision {}", wanted.revision);
             let mut ops = vec![json!({"op": "replace", "path": "/spec/template", "value": wanted.template})];
             if t.obj.pointer("/metadata/annotations").is_some_and(Value::is_object) {
@@ -460,10 +473,22 @@ impl Tool for RolloutUndo {
             } else {
                 ops.push(json!({"op": "add", "path": "/metadata/annotations", "value": {CHANGE_CAUSE: cause}}));
             }
-            raw.json_patch(&input.name, &pp, &Value::Array(ops)).await?;
+            raw.json_patch(&input.name, &pp, &Value::Array(ops)).await?
         } else {
             // A ControllerRevision's data is a strategic merge patch that restores the template.
-            raw.patch(&input.name, &pp, &Patch::Strategic(wanted.template.clone())).await?;
+            raw.patch(&input.name, &pp, &Patch::Strategic(wanted.template.clone())).await?
+        };
+        if input.dry_run {
+            let before = preview::matching_before(t.obj.clone(), &after, || raw.get(&input.name)).await?;
+            out.diff = Some(preview::object_diff(Some(&before), Some(&after)));
+            return Ok(Reply::new(
+                format!(
+                    "{DRY_RUN}{} would be rolled back from revision {current} to {} ({}).",
+                    t.display, wanted.revision, wanted.images
+                ),
+                out,
+            )
+            .untrusted());
         }
         Ok(Reply::new(
             format!(
@@ -477,6 +502,20 @@ impl Tool for RolloutUndo {
 
 // ------------------------------------------------------------------------------- rollout_restart
 
+/// Arguments of `rollout_restart`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(transform = compact_schema)]
+pub struct RolloutRestartInput {
+    /// Deployment (default), StatefulSet, DaemonSet
+    pub kind: Option<String>,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// server-side dry run; returns a diff
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
 /// What `rollout_restart` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -485,13 +524,16 @@ pub struct RolloutRestartOutput {
     pub object: String,
     /// The restartedAt annotation set.
     pub restarted_at: String,
+    /// With dryRun: unified diff of the workload (YAML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 /// `rollout_restart`.
 pub struct RolloutRestart(pub Shared);
 
 impl Tool for RolloutRestart {
-    type Input = RolloutInput;
+    type Input = RolloutRestartInput;
     type Output = RolloutRestartOutput;
     const NAME: &'static str = "rollout_restart";
     const TITLE: &'static str = "Restart rollout";
@@ -500,22 +542,40 @@ impl Tool for RolloutRestart {
     const TAGS: &'static [&'static str] = &["workloads", "rollout", "write"];
     const ANNOTATIONS: Annotations = Annotations::WRITE;
 
-    fn validate(input: &RolloutInput) -> Result<(), ToolError> {
+    fn validate(input: &RolloutRestartInput) -> Result<(), ToolError> {
         check(input.kind.as_ref(), &input.name, input.namespace.as_ref())
     }
 
-    async fn run(&self, ctx: &ToolContext, input: RolloutInput) -> Result<Reply<RolloutRestartOutput>, ToolError> {
+    async fn run(
+        &self,
+        ctx: &ToolContext,
+        input: RolloutRestartInput,
+    ) -> Result<Reply<RolloutRestartOutput>, ToolError> {
         let t = target(&self.0, ctx, input.kind.as_deref(), &input.name, input.namespace.as_deref()).await?;
         if t.info.kind == "Deployment" && t.obj.pointer("/spec/paused").and_then(Value::as_bool) == Some(true) {
             return Err(ToolError::Conflict(format!("{} is paused; resume it before restarting", t.display)));
         }
         let now = binnacle_objects::time::format_timestamp(jiff::Timestamp::now());
         let patch = json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}});
-        let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-        Raw::new(&t.client, &t.info, Some(&t.ns)).patch(&input.name, &pp, &Patch::Strategic(patch)).await?;
+        let pp =
+            PatchParams { dry_run: input.dry_run, field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+        let raw = Raw::new(&t.client, &t.info, Some(&t.ns));
+        let after = raw.patch(&input.name, &pp, &Patch::Strategic(patch)).await?;
+        if input.dry_run {
+            let before = preview::matching_before(t.obj, &after, || raw.get(&input.name)).await?;
+            let diff = preview::object_diff(Some(&before), Some(&after));
+            return Ok(Reply::new(
+                format!(
+                    "{DRY_RUN}the pods of {} would be replaced by a rolling update (template annotation {RESTARTED_AT}).",
+                    t.display
+                ),
+                RolloutRestartOutput { object: t.display, restarted_at: now, diff: Some(diff) },
+            )
+            .untrusted());
+        }
         Ok(Reply::new(
             format!("Restarting {}: pods are replaced by a rolling update; follow it with rollout_status.", t.display),
-            RolloutRestartOutput { object: t.display, restarted_at: now },
+            RolloutRestartOutput { object: t.display, restarted_at: now, diff: None },
         ))
     }
 }

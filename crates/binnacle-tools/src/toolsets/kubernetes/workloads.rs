@@ -2,6 +2,7 @@
 //! subresource, so it works for any scalable kind, CRDs included).
 
 use super::common::{self, FIELD_MANAGER, Kube, Raw, Shared, arr, check_ns, compact_schema, display, s};
+use super::preview::{self, DRY_RUN};
 use super::resolve::ResourceInfo;
 use crate::catalog::{Annotations, Toolset};
 use crate::context::ToolContext;
@@ -13,7 +14,7 @@ use kube::Client;
 use kube::api::{ListParams, Patch, PatchParams};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The annotation kubectl and the Deployment controller use to record why a revision exists.
 pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
@@ -58,6 +59,9 @@ pub struct SetImageInput {
     pub container: Option<String>,
     /// e.g. nginx:1.27
     pub image: String,
+    /// server-side dry run; returns a diff
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// What `workload_set_image` returns.
@@ -70,8 +74,11 @@ pub struct SetImageOutput {
     pub container: String,
     /// Image before.
     pub previous_image: String,
-    /// Image now.
+    /// Image now (with dryRun: would be).
     pub image: String,
+    /// With dryRun: unified diff of the workload (YAML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 /// `workload_set_image`.
@@ -130,15 +137,17 @@ impl Tool for WorkloadSetImage {
                 None => format!("{object} has several containers ({}); pass container", names.join(", ")),
             }));
         };
-        let out = SetImageOutput {
+        let mut out = SetImageOutput {
             object: object.clone(),
             container: container.clone(),
             previous_image: previous.clone(),
             image: input.image.clone(),
+            diff: input.dry_run.then(String::new),
         };
+        let dry = if input.dry_run { DRY_RUN } else { "" };
         if previous == input.image {
             return Ok(Reply::new(
-                format!("{object} container {container} already runs {previous}; nothing changed."),
+                format!("{dry}{object} container {container} already runs {previous}; nothing changed."),
                 out,
             ));
         }
@@ -148,8 +157,22 @@ impl Tool for WorkloadSetImage {
         } else {
             json!({"metadata": {"annotations": {CHANGE_CAUSE: format!("binnacle: set image {container}={}", input.image)}}, "spec": {"template": {"spec": {field: entry}}}})
         };
-        let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-        raw.patch(&input.name, &pp, &Patch::Strategic(patch)).await?;
+        let pp =
+            PatchParams { dry_run: input.dry_run, field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+        let after = raw.patch(&input.name, &pp, &Patch::Strategic(patch)).await?;
+        if input.dry_run {
+            let before = preview::matching_before(obj, &after, || raw.get(&input.name)).await?;
+            out.diff = Some(preview::object_diff(Some(&before), Some(&after)));
+            let rollout = if info.kind == "Pod" { "" } else { " and a rollout would start" };
+            return Ok(Reply::new(
+                format!(
+                    "{DRY_RUN}{object} container {container} would change from {previous} to {}{rollout}.",
+                    input.image
+                ),
+                out,
+            )
+            .untrusted());
+        }
         let rollout = if info.kind == "Pod" { "" } else { " A rollout starts; follow it with rollout_status." };
         Ok(Reply::new(format!("{object} container {container}: {previous} → {}.{rollout}", input.image), out))
     }
@@ -168,6 +191,9 @@ pub struct ScaleInput {
     pub namespace: Option<String>,
     /// 0-1000.
     pub replicas: i64,
+    /// server-side dry run; returns a diff
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// What `workload_scale` returns.
@@ -179,6 +205,9 @@ pub struct ScaleOutput {
     pub previous: i64,
     /// Replicas asked for.
     pub replicas: i64,
+    /// With dryRun: unified diff of the workload (YAML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 /// `workload_scale`.
@@ -216,13 +245,32 @@ impl Tool for WorkloadScale {
         let scale = raw.get_sub("scale", &input.name).await?;
         let previous = common::int(&scale, "/spec/replicas");
         let object = display(&info.kind, ns.as_deref(), &input.name);
-        let out = ScaleOutput { object: object.clone(), previous, replicas: input.replicas };
+        let mut out = ScaleOutput {
+            object: object.clone(),
+            previous,
+            replicas: input.replicas,
+            diff: input.dry_run.then(String::new),
+        };
+        let dry = if input.dry_run { DRY_RUN } else { "" };
         if previous == input.replicas {
-            return Ok(Reply::new(format!("{object} already has {previous} replicas; nothing changed."), out));
+            return Ok(Reply::new(format!("{dry}{object} already has {previous} replicas; nothing changed."), out));
         }
-        let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-        raw.patch_sub("scale", &input.name, &pp, &json!({"spec": {"replicas": input.replicas}})).await?;
-        let mut summary = format!("Scaled {object} from {previous} to {} replicas.", input.replicas);
+        let pp =
+            PatchParams { dry_run: input.dry_run, field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+        let answer = raw.patch_sub("scale", &input.name, &pp, &json!({"spec": {"replicas": input.replicas}})).await?;
+        let mut summary = if input.dry_run {
+            // The scale subresource answers with a Scale: the workload after it is the workload with the
+            // replicas the Scale says, at the path its scale subresource maps them to.
+            let before = raw.get(&input.name).await?;
+            let pointer = spec_replicas_pointer(&client, &info).await;
+            let mut after = before.clone();
+            let replicas = answer.pointer("/spec/replicas").cloned().unwrap_or(json!(input.replicas));
+            set_pointer(&mut after, &pointer, replicas);
+            out.diff = Some(preview::object_diff(Some(&before), Some(&after)));
+            format!("{DRY_RUN}{object} would be scaled from {previous} to {} replicas.", input.replicas)
+        } else {
+            format!("Scaled {object} from {previous} to {} replicas.", input.replicas)
+        };
         // An autoscaler would undo a manual scale: say so.
         let hpas = Kube::builtin("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true);
         if let Ok(list) = Raw::new(&client, &hpas, ns.as_deref()).list_all(&ListParams::default(), 500).await
@@ -237,6 +285,46 @@ impl Tool for WorkloadScale {
                 common::int(h, "/spec/maxReplicas")
             ));
         }
-        Ok(Reply::new(summary, out))
+        let reply = Reply::new(summary, out);
+        Ok(if input.dry_run { reply.untrusted() } else { reply })
+    }
+}
+
+/// The JSON pointer of the replicas a kind's scale subresource sets: `/spec/replicas`, or for a custom
+/// resource its CRD's `specReplicasPath` (`/spec/replicas` when it cannot be read).
+async fn spec_replicas_pointer(client: &Client, info: &ResourceInfo) -> String {
+    let default = "/spec/replicas".to_string();
+    if info.is_builtin() {
+        return default;
+    }
+    let crds =
+        Kube::builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false);
+    let Ok(Some(crd)) = Raw::new(client, &crds, None).get_opt(&info.qualified()).await else { return default };
+    let path = arr(&crd, "/spec/versions")
+        .iter()
+        .find(|v| s(v, "/name") == info.version)
+        .map(|v| s(v, "/subresources/scale/specReplicasPath"))
+        .unwrap_or("");
+    match path.strip_prefix('.') {
+        Some(p) if !p.is_empty() => format!("/{}", p.replace('~', "~0").replace('/', "~1").replace('.', "/")),
+        _ => default,
+    }
+}
+
+/// Sets the value at a JSON pointer, creating the objects on the way.
+fn set_pointer(obj: &mut Value, pointer: &str, value: Value) {
+    let mut at = obj;
+    let parts: Vec<&str> = pointer.split('/').skip(1).collect();
+    for (i, part) in parts.iter().enumerate() {
+        let key = part.replace("~1", "/").replace("~0", "~");
+        if !at.is_object() {
+            *at = json!({});
+        }
+        let Some(map) = at.as_object_mut() else { return };
+        if i + 1 == parts.len() {
+            map.insert(key, value);
+            return;
+        }
+        at = map.entry(key).or_insert_with(|| json!({}));
     }
 }
