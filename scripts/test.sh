@@ -58,6 +58,20 @@ echo "helm: ${HELM_BIN:-none} ($("${HELM_BIN:-true}" version --short 2>/dev/null
 step "building the workspace and every test target once"
 cargo build --workspace --all-targets --locked
 
+# One throwaway PostgreSQL server for the whole run (initdb in a temp dir, loopback, a free port; the
+# engine and store suites each make fresh databases on it). The testkit starts it and removes it when this
+# script ends (it stops when its stdin closes). Without it each test process would start its own.
+if [ -z "${BINNACLE_TEST_POSTGRES_URL:-}" ]; then
+  step "starting a throwaway PostgreSQL server for the engine and store suites"
+  if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+  fi
+  coproc PG { target/debug/binnacle-testkit postgres --until-stdin-eof; }
+  read -r BINNACLE_TEST_POSTGRES_URL <&"${PG[0]}"
+  export BINNACLE_TEST_POSTGRES_URL
+  echo "postgres: $BINNACLE_TEST_POSTGRES_URL"
+fi
+
 step "running the Rust test suites"
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast

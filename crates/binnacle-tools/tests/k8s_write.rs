@@ -348,6 +348,12 @@ spec: {size: 3}
 "#;
     let diff = e.ok("resource_diff", json!({"manifest": manifest})).await;
     assert_eq!(diff.structured["objects"][1]["action"], "unknown");
+    // A dry run creates no CRD, so the Widget is reported unchecked (at once, without waiting for it).
+    let dry = e.ok("resources_apply", json!({"manifest": manifest, "dryRun": true})).await;
+    assert_eq!(dry.structured["results"][0]["result"], "created", "{}", dry.structured);
+    assert_eq!(dry.structured["results"][1]["result"], "not checked", "{}", dry.structured);
+    assert!(dry.summary.starts_with(DRY_RUN) && dry.summary.contains("1 not checked"), "{}", dry.summary);
+    assert!(e.call("resource_get", json!({"kind": "crd", "name": "widgets.example.com"})).await.is_err());
     let out = e.ok("resources_apply", json!({"manifest": manifest})).await;
     assert!(out.summary.contains("2 created"), "{}", out.summary);
     let list = e.ok("resources_list", json!({"kind": "wg", "namespace": "shop"})).await;
@@ -738,15 +744,26 @@ async fn dry_run_of_a_drain_lists_the_evictions_and_changes_nothing() {
     let node_rv = object_rv(&e, "", "Node", "", "sim-worker-1");
     let out = e.ok("node_drain", json!({"name": "sim-worker-1", "dryRun": true, "ignoreDaemonSets": true})).await;
     assert!(out.summary.starts_with(DRY_RUN), "{}", out.summary);
-    assert!(diff_of(&out).contains("+  unschedulable: true"), "{}", diff_of(&out));
-    let evicted = out.structured["evicted"].as_array().expect("evicted");
-    assert!(evicted.len() > 3, "{}", out.structured);
-    assert!(
-        evicted.iter().all(|p| p.as_str().is_some_and(|p| pods.iter().any(|n| p.ends_with(&format!("/{n}"))))),
-        "{evicted:?} vs {pods:?}"
-    );
     assert!(out.summary.contains("would be cordoned"), "{}", out.summary);
+    assert!(diff_of(&out).contains("+  unschedulable: true"), "{}", diff_of(&out));
+    let evicted: Vec<&str> =
+        out.structured["evicted"].as_array().expect("evicted").iter().filter_map(Value::as_str).collect();
+    assert!(evicted.len() > 3, "{}", out.structured);
+    assert!(evicted.iter().any(|p| pods.iter().any(|n| p.ends_with(&format!("/{n}")))), "{evicted:?} vs {pods:?}");
     assert_eq!(object_rv(&e, "", "Node", "", "sim-worker-1"), node_rv, "the node is not cordoned");
-    assert_eq!(on_worker().await, pods, "no pod was evicted");
+    // Every eviction went to the server as a dry run, and the pods are still there, not terminating
+    // (pods of Jobs may come and go by themselves while the demo settles).
+    let evictions: Vec<_> =
+        e.sim.recorded_requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/eviction")).collect();
+    let refused = out.structured["remaining"].as_array().map_or(0, Vec::len);
+    assert_eq!(evictions.len(), evicted.len() + refused, "{evictions:?}");
+    assert!(evictions.iter().all(|r| r.query.contains("dryRun=All") && matches!(r.status, 201 | 429)), "{evictions:?}");
+    let cluster = e.sim.cluster();
+    let pod_rt = cluster.resource_for_kind("", "Pod").expect("pods");
+    for p in evicted.iter().filter(|p| !p.starts_with("batch/")) {
+        let (ns, name) = p.split_once('/').expect("namespace/name");
+        let pod = cluster.get(&pod_rt, ns, name).unwrap_or_else(|e| panic!("{p} is gone: {e:?}"));
+        assert!(pod["metadata"]["deletionTimestamp"].is_null(), "{p} is terminating");
+    }
     assert!(e.progress.lock().expect("progress").iter().all(|p| !p.message.starts_with("evicted ")));
 }

@@ -160,6 +160,11 @@ impl PodFacts {
             .or_else(|| self.containers.first())
     }
 
+    /// Whether the kubelet is backing off restarts of a container (`BackOff` warnings about restarting).
+    pub(crate) fn backing_off(&self) -> bool {
+        self.events.iter().any(|e| e.reason == "BackOff" && e.message.to_lowercase().contains("restarting"))
+    }
+
     /// Messages of events with a reason.
     pub(crate) fn event_messages(&self, reason: &str) -> Vec<String> {
         self.events.iter().filter(|e| e.reason == reason).map(|e| e.message.clone()).collect()
@@ -244,7 +249,8 @@ pub(crate) fn verdict(pod: &PodFacts, logs: Option<&LogFacts>) -> Verdict {
         "Failed" => Verdict::Failed,
         "Succeeded" => Verdict::Completed,
         "Running" if !all_ready(pod) => Verdict::NotReady,
-        "Running" if restarted_after_exit => Verdict::CrashLoop,
+        // Running and ready between crashes: a crash loop if the kubelet is backing off its restarts.
+        "Running" if restarted_after_exit && (pod.backing_off() || pod.restart_count() >= 3) => Verdict::CrashLoop,
         "Running" => Verdict::Healthy,
         _ if pod.status == "Error" => Verdict::Failed,
         _ => Verdict::Unknown,
@@ -273,11 +279,13 @@ mod tests {
         PodFacts::read(&json!({
             "status": {"status": status, "ready": ready, "restarts": if last.is_empty() { "0" } else { "3 (5s ago)" }},
             "details": {"phase": phase, "node": node, "containers": [
-                {"name": "app", "image": "x:1", "ready": ready == "1/1", "restarts": if last.is_empty() { 0 } else { 3 },
+                {"name": "app", "image": "x:1", "ready": ready == "1/1",
+                 "restarts": if last.is_empty() { 0 } else { 3 },
                  "state": state, "lastState": last, "limits": "cpu=1,memory=128Mi"}]},
             "owners": [{"relation": "owned by", "object": "ReplicaSet ns/app-1", "status": ""},
                        {"relation": "owned by", "object": "Deployment ns/app", "status": ""}],
-            "events": [{"type": "Warning", "reason": "FailedScheduling", "count": 2, "lastSeen": "5s", "message": "0/3 nodes are available: 3 Insufficient cpu."}]
+            "events": [{"type": "Warning", "reason": "FailedScheduling", "count": 2, "lastSeen": "5s",
+                        "message": "0/3 nodes are available: 3 Insufficient cpu."}]
         }))
     }
 
@@ -327,6 +335,14 @@ mod tests {
         assert_eq!(pending.scheduler_message().as_deref(), Some("0/3 nodes are available: 3 Insufficient cpu."));
         assert_eq!(v(&pod("Running", "0/1", "Running", "n", "running for 5m", "")), Verdict::NotReady);
         assert_eq!(v(&pod("Running", "1/1", "Running", "n", "running for 5m", "")), Verdict::Healthy);
+        // Restarted once long ago, no back-off now: healthy (the answer mentions the restarts).
+        let mut once = pod("Running", "1/1", "Running", "n", "running for 5m", "terminated: Error (exit 1)");
+        once.restarts = "1 (5m ago)".into();
+        once.events.clear();
+        for c in &mut once.containers {
+            c.restarts = 1;
+        }
+        assert_eq!(v(&once), Verdict::Healthy);
         assert_eq!(
             v(&pod("Completed", "0/1", "Succeeded", "n", "terminated: Completed (exit 0)", "")),
             Verdict::Completed

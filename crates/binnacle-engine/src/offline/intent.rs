@@ -143,7 +143,7 @@ pub fn parse(question: &str) -> Intent {
     if w.has_any(lexicon::LOG_WORDS) {
         return logs(&mut w, namespace);
     }
-    let trouble = w.has_any(lexicon::TROUBLE_WORDS);
+    let trouble = w.unused().any(|(_, word)| lexicon::is_trouble(word));
     let listy = w.has_any(lexicon::LIST_VERBS);
     let asks_help = w.has_any(lexicon::HELP_WORDS);
     let list_kind = w.unused().find_map(|(_, word)| lexicon::list_kind(word));
@@ -166,7 +166,7 @@ pub fn parse(question: &str) -> Intent {
         return Intent::Help { hint: Some(NOT_UNDERSTOOD.into()) };
     }
     if let Some(kind) = list_kind
-        && (listy || !trouble)
+        && (w.has_any(lexicon::STRONG_LIST_VERBS) || !trouble)
     {
         return Intent::List {
             kind: kind.kind.to_string(),
@@ -383,5 +383,52 @@ mod tests {
         assert_eq!(parse("help"), Intent::Help { hint: None });
         assert_eq!(parse("what can you do?"), Intent::Help { hint: None });
         assert!(matches!(parse("tell me a joke"), Intent::Help { hint: Some(_) }));
+        assert!(matches!(parse("kubectl get pods -n web"), Intent::List { namespace: Some(ns), .. } if ns == "web"));
+        assert!(
+            matches!(parse("what pods are running in web?"), Intent::List { namespace: Some(ns), .. } if ns == "web")
+        );
+        assert!(matches!(parse("get pods -A"), Intent::List { namespace: None, .. }));
+    }
+
+    #[test]
+    fn more_phrasings() {
+        assert_eq!(parse("which pods are crashing in data"), Intent::Health { namespace: Some("data".into()) });
+        assert_eq!(parse("show me what's broken"), Intent::Health { namespace: None });
+        assert_eq!(
+            parse("why is the ledger pod OOMKilled?"),
+            Intent::Diagnose { target: target("ledger", None, Some(WorkloadKind::Pod)) }
+        );
+        assert_eq!(
+            parse("is payments/payments-api healthy"),
+            Intent::Diagnose { target: target("payments-api", Some("payments"), None) }
+        );
+        assert_eq!(
+            parse("kubectl logs -n payments deploy/payments-api --previous"),
+            Intent::Logs {
+                target: target("payments-api", Some("payments"), Some(WorkloadKind::Deployment)),
+                previous: true,
+                tail_lines: None
+            }
+        );
+        assert_eq!(
+            parse("Can you restart the frontend deployment in shop?"),
+            Intent::Change {
+                action: ChangeAction::Restart,
+                target: target("frontend", Some("shop"), Some(WorkloadKind::Deployment))
+            }
+        );
+        assert_eq!(
+            parse("scale payments-api to 0"),
+            Intent::Change {
+                action: ChangeAction::Scale { replicas: Some(0) },
+                target: target("payments-api", None, None)
+            }
+        );
+        assert_eq!(
+            parse("scale cart"),
+            Intent::Change { action: ChangeAction::Scale { replicas: None }, target: target("cart", None, None) }
+        );
+        assert!(matches!(parse("restart pod cart-abc"), Intent::Help { hint: Some(h) } if h.contains("not the pod")));
+        assert_eq!(parse("why does redis keep restarting"), Intent::Diagnose { target: target("redis", None, None) });
     }
 }

@@ -150,7 +150,8 @@ mod tests {
     fn finds_workload_pods_most_troubled_first() {
         let list = json!({"items": [
             {"name": "api-7d9f-aaaaa", "namespace": "pay", "ready": "1/1", "status": "Running", "restarts": "0"},
-            {"name": "api-7d9f-bbbbb", "namespace": "pay", "ready": "0/1", "status": "CrashLoopBackOff", "restarts": "4 (10s ago)"},
+            {"name": "api-7d9f-bbbbb", "namespace": "pay", "ready": "0/1", "status": "CrashLoopBackOff",
+             "restarts": "4 (10s ago)"},
             {"name": "api-gateway-1", "namespace": "pay", "ready": "1/1", "status": "Running", "restarts": "0"},
             {"name": "redis-0", "namespace": "shop", "ready": "1/1", "status": "Running", "restarts": "0"},
         ]});

@@ -3,8 +3,9 @@
 //! start a link or a heading, or read as an instruction.
 
 /// The note every offline answer starts with.
-pub const OFFLINE_NOTE: &str = "> Offline assistant — no LLM is configured (set BINNACLE_LLM_PROVIDER, BINNACLE_LLM_MODEL \
-and BINNACLE_LLM_API_KEY to use a model). I answer a fixed set of questions with the same tools.";
+pub const OFFLINE_NOTE: &str = "> Offline assistant — no LLM is configured (set BINNACLE_LLM_PROVIDER, \
+    BINNACLE_LLM_MODEL and BINNACLE_LLM_API_KEY to use a model). I answer a fixed set of questions with the same \
+    tools.";
 
 /// The longest run of backticks in `text`.
 fn longest_backtick_run(text: &str) -> usize {
@@ -43,7 +44,8 @@ pub(crate) fn code(text: &str) -> String {
 
 /// Prose from tools (analyzer summaries, causes): one line, Markdown punctuation escaped.
 pub(crate) fn plain(text: &str) -> String {
-    let one_line = printable(text).split_whitespace().collect::<Vec<_>>().join(" ");
+    let spaced: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let one_line = spaced.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out = String::with_capacity(one_line.len());
     for c in one_line.chars() {
         if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~') {

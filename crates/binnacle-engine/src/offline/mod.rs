@@ -12,7 +12,8 @@
 //! - `flows` decide, per intent, the next tool calls or the answer; every flow ends within
 //!   [`MAX_TURNS`] tool turns and calls only the tools offered in the request.
 //! - `locate` and `diagnosis` read tool output (pods in a list; a described pod and its logs);
-//!   `markdown` writes answers that show cluster text only inside code blocks.
+//!   `markdown` keeps cluster text (log lines, event messages, states) in fenced code blocks and escapes
+//!   the tools' prose, so nothing from the cluster can format, link or instruct.
 //!
 //! Every answer starts with [`OFFLINE_NOTE`] and is streamed as several [`LlmEvent::TextDelta`]s of a few
 //! words each, then [`LlmEvent::Usage`] (zero) and [`LlmEvent::Finished`] with [`StopReason::EndTurn`].
@@ -161,6 +162,42 @@ mod tests {
                 LlmEvent::Finished(StopReason::ToolUse),
             ]
         );
+    }
+
+    #[test]
+    fn call_ids_continue_over_the_conversation_and_runs_are_bounded() {
+        let mut req = request("what is broken", &["find_issues", "resources_list", "resource_describe"]);
+        req.messages = vec![
+            ChatMessage::User { content: "what is broken".into() },
+            ChatMessage::Assistant {
+                content: String::new(),
+                tool_calls: vec![ToolCallRequest {
+                    id: "offline-1".into(),
+                    name: "find_issues".into(),
+                    arguments: json!({}),
+                }],
+            },
+            ChatMessage::Tool {
+                call_id: "offline-1".into(),
+                name: "find_issues".into(),
+                content: "error: boom".into(),
+                is_error: true,
+            },
+            ChatMessage::Assistant { content: "answer".into(), tool_calls: vec![] },
+            ChatMessage::User { content: "why is pod x-1 failing".into() },
+        ];
+        let events = OfflineAssistant.respond(&req);
+        assert!(
+            matches!(&events[0], LlmEvent::ToolCall(c) if c.id == "offline-2" && c.name == "resources_list"),
+            "{events:?}"
+        );
+        // A run that somehow went on for MAX_TURNS turns is answered, not continued.
+        for _ in 0..MAX_TURNS {
+            req.messages.push(ChatMessage::Assistant { content: String::new(), tool_calls: vec![] });
+        }
+        let events = OfflineAssistant.respond(&req);
+        assert!(text(&events).contains("I stopped after"), "{events:?}");
+        assert_eq!(events.last(), Some(&LlmEvent::Finished(StopReason::EndTurn)));
     }
 
     #[test]

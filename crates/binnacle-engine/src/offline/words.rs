@@ -162,7 +162,7 @@ impl Words {
             }
             // "namespace x", "ns x".
             if matches!(w, "namespace" | "ns")
-                && let Some(ns) = self.free(i + 1).filter(|ns| is_label(ns) && !lexicon::NOT_NAMESPACES.contains(ns))
+                && let Some(ns) = self.free(i + 1).filter(|ns| is_label(ns) && !lexicon::is_not_namespace(ns))
             {
                 let ns = ns.to_string();
                 let mut idx = vec![i, i + 1];
@@ -173,7 +173,7 @@ impl Words {
             // "the x namespace".
             if w == "namespace"
                 && i > 0
-                && let Some(ns) = self.free(i - 1).filter(|ns| is_label(ns) && !lexicon::NOT_NAMESPACES.contains(ns))
+                && let Some(ns) = self.free(i - 1).filter(|ns| is_label(ns) && !lexicon::is_not_namespace(ns))
             {
                 let ns = ns.to_string();
                 let mut idx = vec![i - 1, i];
@@ -187,7 +187,7 @@ impl Words {
             if self.free(i) == Some("in")
                 && let Some(ns) = self
                     .free(i + 1)
-                    .filter(|ns| is_label(ns) && !lexicon::NOT_NAMESPACES.contains(ns) && !lexicon::is_vocabulary(ns))
+                    .filter(|ns| is_label(ns) && !lexicon::is_not_namespace(ns) && !lexicon::is_vocabulary(ns))
             {
                 let ns = ns.to_string();
                 self.mark(&[i, i + 1]);

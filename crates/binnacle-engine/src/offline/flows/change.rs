@@ -44,12 +44,11 @@ pub(super) fn next(action: &ChangeAction, target: &Target, t: &Transcript, tools
                 return Next::Calls(lookup_calls(action, target));
             }
             match located(&lookups) {
-                Ok(found) if found.len() == 1 => {
-                    let (kind, ns) = found[0].clone();
-                    (ns, Some(kind))
-                }
-                Ok(found) if found.is_empty() => return Next::Answer(not_found(action, target)),
-                Ok(found) => return Next::Answer(ambiguous(action, target, &found)),
+                Ok(found) => match found.as_slice() {
+                    [] => return Next::Answer(not_found(action, target)),
+                    [(kind, ns)] => (ns.clone(), Some(*kind)),
+                    many => return Next::Answer(ambiguous(action, target, many)),
+                },
                 Err(answer) => return Next::Answer(answer),
             }
         }
@@ -83,7 +82,11 @@ fn lookup_calls(action: &ChangeAction, target: &Target) -> Vec<Call> {
         .map(|k| {
             Call::new(
                 "resources_list",
-                json!({"kind": k.plural(), "allNamespaces": true, "fieldSelector": format!("metadata.name={}", target.name)}),
+                json!({
+                    "kind": k.plural(),
+                    "allNamespaces": true,
+                    "fieldSelector": format!("metadata.name={}", target.name),
+                }),
             )
         })
         .collect()
@@ -190,9 +193,12 @@ fn result(action: &ChangeAction, call: &Observation) -> String {
             }
             let ns = call.arg("namespace").unwrap_or("default");
             out.push_str(&match action {
-                ChangeAction::Scale { .. } => format!("\nAsk {} to watch the pods.\n", code(&format!("list pods in {ns}"))),
+                ChangeAction::Scale { .. } => {
+                    format!("\nAsk {} to watch the pods.\n", code(&format!("list pods in {ns}")))
+                }
                 _ => format!(
-                    "\nThe pods are replaced by a rolling update; ask {} to watch them, or {} if they do not come up.\n",
+                    "\nThe pods are replaced by a rolling update; ask {} to watch them, or {} if they do not \
+                     come up.\n",
                     code(&format!("list pods in {ns}")),
                     code(&format!("why is {} failing in {ns}", call.arg("name").unwrap_or("?")))
                 ),
@@ -268,6 +274,7 @@ fn why_failed(message: &str, call: &Observation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::offline::flows::Call;
 
     fn call(outcome: Outcome) -> Observation {
         Observation {
@@ -275,6 +282,48 @@ mod tests {
             arguments: json!({"name": "api", "namespace": "pay", "replicas": 3, "kind": "Deployment"}),
             outcome,
         }
+    }
+
+    #[test]
+    fn a_workload_in_two_namespaces_is_not_guessed() {
+        let lookup = |kind: &str, items: Value| Observation {
+            name: "resources_list".into(),
+            arguments: json!({"kind": kind, "allNamespaces": true}),
+            outcome: Outcome::Done { summary: String::new(), data: Some(json!({"items": items})) },
+        };
+        let t = Transcript {
+            question: "restart checkout".into(),
+            turns: 1,
+            calls: vec![
+                lookup("deployments", json!([{"name": "checkout", "namespace": "web"}])),
+                lookup("statefulsets", json!([{"name": "checkout", "namespace": "shop"}])),
+                lookup("daemonsets", json!([])),
+            ],
+            calls_in_conversation: 3,
+        };
+        let target = Target { name: "checkout".into(), namespace: None, kind: None };
+        let tools = Tools::new(["resources_list", "rollout_restart"]);
+        match next(&ChangeAction::Restart, &target, &t, &tools) {
+            Next::Answer(text) => {
+                assert!(text.contains("`restart deployment checkout in web`"), "{text}");
+                assert!(text.contains("`restart statefulset checkout in shop`"), "{text}");
+                assert!(text.contains("changed nothing"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let none = Transcript { calls: vec![lookup("deployments", json!([]))], ..t.clone() };
+        assert!(
+            matches!(next(&ChangeAction::Restart, &target, &none, &tools), Next::Answer(a) if a.contains("Not found"))
+        );
+        let one =
+            Transcript { calls: vec![lookup("deployments", json!([{"name": "checkout", "namespace": "web"}]))], ..t };
+        assert_eq!(
+            next(&ChangeAction::Restart, &target, &one, &tools),
+            Next::Calls(vec![Call::new(
+                "rollout_restart",
+                json!({"name": "checkout", "namespace": "web", "kind": "Deployment"})
+            )])
+        );
     }
 
     #[test]

@@ -153,7 +153,7 @@ fn answer(
     if let Some(owner) = pod.owners.last() {
         out.push_str(&format!("Controlled by {}.\n\n", plain(owner)));
     }
-    let mut status = vec![format!("status {}", plain(&pod.status)), format!("ready {}", plain(&pod.ready))];
+    let mut status = vec![plain(&pod.status), format!("ready {}", plain(&pod.ready))];
     status.push(format!("restarts {}", plain(&pod.restarts)));
     status.push(if pod.node.is_empty() {
         "not scheduled to a node".into()
@@ -235,11 +235,16 @@ fn why(v: Verdict, pod: &PodFacts) -> String {
             let c = pod.container_with("CrashLoopBackOff");
             let name = c.map(|c| code(&c.name)).unwrap_or_else(|| "a container".into());
             let last = c.map(|c| c.last_state.as_str()).filter(|l| !l.is_empty());
+            let restarts = match pod.restart_count() {
+                0 => String::new(),
+                1 => ", 1 restart so far".to_string(),
+                n => format!(", {n} restarts so far"),
+            };
             format!(
                 "container {name} **keeps crashing** and Kubernetes restarts it with a growing back-off \
-                 (**CrashLoopBackOff**, {} restarts){}. The last log lines before the crash say why.",
-                pod.restart_count(),
-                last.map(|l| format!("; its last run ended {}", plain(l))).unwrap_or_default()
+                 (**CrashLoopBackOff**{restarts}){}. The last log lines before the crash say why.",
+                last.map(|l| format!("; its last run ended with {}", plain(l.trim_start_matches("terminated: "))))
+                    .unwrap_or_default()
             )
         }
         Verdict::Unschedulable => "the pod is **Pending**: the scheduler cannot find a node for it. The \
@@ -270,7 +275,11 @@ fn cluster_says(v: Verdict, pod: &PodFacts) -> Option<Vec<String>> {
         Verdict::ImagePull => {
             // The registry's answer ("Failed to pull image ...") says more than "Error: ErrImagePull".
             let mut l = pod.event_messages("Failed");
-            l.sort_by_key(|m| !m.to_lowercase().contains("failed to pull"));
+            let informative: Vec<String> =
+                l.iter().filter(|m| m.to_lowercase().contains("failed to pull")).cloned().collect();
+            if !informative.is_empty() {
+                l = informative;
+            }
             l.truncate(2);
             l
         }
@@ -362,7 +371,9 @@ fn log_section(logs: Option<&Observation>, facts: Option<&LogFacts>, tools: &Too
         ));
         out.push_str(&code_block(&tail(lines)));
     }
-    if !l.lines.is_empty() {
+    // A waiting container's "current" log is its last run's: show it once.
+    let same_as_previous = l.previous.as_ref().is_some_and(|(_, _, lines)| *lines == l.lines);
+    if !l.lines.is_empty() && !same_as_previous {
         out.push_str(&format!(
             "\n**Last log lines{}** of container {}:\n\n",
             if l.previous.is_some() { " of the current instance" } else { "" },

@@ -41,7 +41,10 @@ pub(super) fn next(target: &Target, previous: bool, tail_lines: Option<i64>, t: 
             out.push_str(&code_block(&[&message]));
             let lower = message.to_lowercase();
             if previous && (lower.contains("previous") || lower.contains("terminated")) {
-                out.push_str("\nThe container has probably not restarted, so there is no previous instance; ask without `previous`.\n");
+                out.push_str(
+                    "\nThe container has probably not restarted, so there is no previous instance; ask without \
+                     `previous`.\n",
+                );
             } else if lower.contains("not found") {
                 out.push_str(&format!(
                     "\nThe pod may have just been replaced; ask `list pods in {}`.\n",

@@ -97,8 +97,8 @@ impl Tool for ResourceDiff {
                     _ => break,
                 }
             }
-            let after = preview::prepare(&dry, live.as_ref());
             let before = live.as_ref().map(|l| preview::prepare(l, None)).unwrap_or(serde_json::Value::Null);
+            let after = preview::align(&preview::prepare(&dry, live.as_ref()), &before);
             let diff = preview::unified(&before, &after, if live.is_some() { "live" } else { "/dev/null" }, "applied");
             let action = match (&live, diff.is_empty()) {
                 (None, _) => "create",

@@ -6,7 +6,7 @@
 use super::apply::comparable;
 use super::common::s;
 use crate::error::ToolError;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::future::Future;
 
 /// How every dry-run summary starts.
@@ -60,6 +60,31 @@ pub fn unified(old: &Value, new: &Value, old_name: &str, new_name: &str) -> Stri
     similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(3).header(old_name, new_name).to_string()
 }
 
+/// `new` with the keys of its objects in the order `old` has them (keys `old` lacks last), recursively,
+/// so that a diff shows changed values rather than keys that moved (servers do not keep key order).
+pub fn align(new: &Value, old: &Value) -> Value {
+    match (new, old) {
+        (Value::Object(n), Value::Object(o)) => {
+            let mut out = Map::with_capacity(n.len());
+            for (k, ov) in o {
+                if let Some(nv) = n.get(k) {
+                    out.insert(k.clone(), align(nv, ov));
+                }
+            }
+            for (k, nv) in n {
+                if !o.contains_key(k) {
+                    out.insert(k.clone(), nv.clone());
+                }
+            }
+            Value::Object(out)
+        }
+        (Value::Array(n), Value::Array(o)) => Value::Array(
+            n.iter().enumerate().map(|(i, nv)| o.get(i).map_or_else(|| nv.clone(), |ov| align(nv, ov))).collect(),
+        ),
+        _ => new.clone(),
+    }
+}
+
 /// The unified diff of an object's YAML before and after a change (`None` before: created, `None`
 /// after: deleted), cleaned as [`prepare`] does; `""` when nothing changes.
 pub fn object_diff(before: Option<&Value>, after: Option<&Value>) -> String {
@@ -74,7 +99,7 @@ pub fn object_diff_with_status(before: Option<&Value>, after: Option<&Value>) ->
 
 fn diff_of(before: Option<&Value>, after: Option<&Value>, keep_status: bool) -> String {
     let old = before.map(|b| prepare_with(b, None, keep_status)).unwrap_or(Value::Null);
-    let new = after.map(|a| prepare_with(a, before, keep_status)).unwrap_or(Value::Null);
+    let new = after.map(|a| align(&prepare_with(a, before, keep_status), &old)).unwrap_or(Value::Null);
     unified(
         &old,
         &new,
@@ -156,6 +181,17 @@ mod tests {
         let created = object_diff(None, Some(&after));
         assert!(created.starts_with("--- /dev/null\n+++ after") && created.contains("+kind: Deployment"), "{created}");
         assert_eq!(object_diff(Some(&before), Some(&before)), "");
+    }
+
+    #[test]
+    fn moved_keys_are_no_change() {
+        let before = json!({"kind": "X", "status": {"a": 1, "b": [{"name": "c", "image": "i:1"}], "message": "m"}});
+        let after = json!({"kind": "X", "status": {"message": "m", "a": 1, "b": [{"image": "i:2", "name": "c"}]}});
+        let d = object_diff_with_status(Some(&before), Some(&after));
+        let changed: Vec<&str> =
+            d.lines().filter(|l| l.starts_with(['-', '+']) && !l.starts_with("---") && !l.starts_with("+++")).collect();
+        assert_eq!(changed, vec!["-    image: i:1", "+    image: i:2"], "{d}");
+        assert!(d.contains("-    image: i:1") && d.contains("+    image: i:2"), "{d}");
     }
 
     #[test]
