@@ -37,7 +37,10 @@ struct Shape {
 }
 
 /// The stand-in: first turn a tool call, second turn `deltas` stamped deltas.
-async fn chat(axum::extract::State(shape): axum::extract::State<Shape>, Json(body): Json<Value>) -> impl axum::response::IntoResponse {
+async fn chat(
+    axum::extract::State(shape): axum::extract::State<Shape>,
+    Json(body): Json<Value>,
+) -> impl axum::response::IntoResponse {
     let turn = body["messages"].as_array().map(|m| m.iter().filter(|m| m["role"] == "assistant").count()).unwrap_or(0);
     let stream = async_stream(turn, shape);
     Sse::new(stream)
@@ -74,7 +77,9 @@ fn async_stream(turn: usize, shape: Shape) -> impl futures::Stream<Item = Result
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
 }
@@ -97,13 +102,19 @@ async fn main() {
 
     let llm_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let llm_addr = llm_listener.local_addr().unwrap();
-    let llm_app = axum::Router::new().route("/v1/chat/completions", axum::routing::post(chat)).with_state(Shape { deltas, delta_ms });
+    let llm_app = axum::Router::new()
+        .route("/v1/chat/completions", axum::routing::post(chat))
+        .with_state(Shape { deltas, delta_ms });
     tokio::spawn(async move { axum::serve(llm_listener, llm_app).await });
 
     let sim = SimCluster::start(SimOptions { scenario: Scenario::Demo, ..SimOptions::default() }).await.unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let store = binnacle_store::Store::connect(&format!("sqlite://{}", tmp.path().join("bench.db").display())).await.unwrap();
-    let ctx = ToolContext::new(Arc::new(ClusterSet::from_client("sim", kube::Client::new(sim.router(), "default"))), Arc::default());
+    let store =
+        binnacle_store::Store::connect(&format!("sqlite://{}", tmp.path().join("bench.db").display())).await.unwrap();
+    let ctx = ToolContext::new(
+        Arc::new(ClusterSet::from_client("sim", kube::Client::new(sim.router(), "default"))),
+        Arc::default(),
+    );
     let tools = ToolBox::new(&Catalog::builtin(), ctx);
     let provider = ProviderConfig {
         kind: ProviderKind::OpenAi,
@@ -207,7 +218,9 @@ async fn main() {
     let wall = started.elapsed();
     all.sort_unstable();
     durations.sort_unstable();
-    println!("engine-bench: {conversations} concurrent conversations × ({deltas} deltas every {delta_ms} ms + 1 tool call), SQLite, SSE over loopback HTTP");
+    println!(
+        "engine-bench: {conversations} concurrent conversations × ({deltas} deltas every {delta_ms} ms + 1 tool call), SQLite, SSE over loopback HTTP"
+    );
     println!();
     println!("| measure                                   | value |");
     println!("|-------------------------------------------|-------|");
@@ -217,7 +230,11 @@ async fn main() {
     println!("| delta latency, model → SSE client, p50    | {:.2} ms |", pct(&all, 0.50));
     println!("| delta latency, p99                        | {:.2} ms |", pct(&all, 0.99));
     println!("| delta latency, max                        | {:.2} ms |", pct(&all, 1.0));
-    println!("| run duration p50 / p99                    | {:.0} / {:.0} ms |", pct(&durations, 0.5), pct(&durations, 0.99));
+    println!(
+        "| run duration p50 / p99                    | {:.0} / {:.0} ms |",
+        pct(&durations, 0.5),
+        pct(&durations, 0.99)
+    );
     println!("| wall time                                 | {:.2} s |", wall.as_secs_f64());
     println!("| peak RSS (whole process) before / after   | {rss_before:.1} / {:.1} MiB |", rss_mib());
     println!();

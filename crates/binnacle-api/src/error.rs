@@ -55,7 +55,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut res = (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response();
+        let mut res =
+            (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response();
         if let Some(s) = self.retry_after
             && let Ok(v) = s.to_string().parse()
         {

@@ -117,5 +117,27 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", routes::api())
         .route("/metrics", axum::routing::get(routes::health::metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// One structured log line per request: method, route (the matched pattern, never ids or query strings),
+/// status and duration. Event streams are logged when they end.
+async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let res = next.run(req).await;
+    let status = res.status().as_u16();
+    let ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+    if status >= 500 {
+        tracing::warn!(%method, route, status, ms, "request");
+    } else {
+        tracing::info!(%method, route, status, ms, "request");
+    }
+    res
 }

@@ -14,8 +14,7 @@ pub fn respond(
     events: impl Stream<Item = Arc<Event>> + Send + 'static,
     heartbeat: Duration,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let stream = events.map(|e| {
-        Ok(SseEvent::default().id(e.seq.to_string()).event(e.event.clone()).data(e.data.to_string()))
-    });
+    let stream =
+        events.map(|e| Ok(SseEvent::default().id(e.seq.to_string()).event(e.event.clone()).data(e.data.to_string())));
     Sse::new(stream).keep_alive(KeepAlive::new().interval(heartbeat).text("heartbeat"))
 }

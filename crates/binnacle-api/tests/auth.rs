@@ -30,9 +30,20 @@ on_both_databases!(refresh_rotates_and_reuse_revokes_the_family, |db| async move
     assert_eq!(body["user"]["role"], "admin");
     let first = cookie.expect("a refresh cookie");
     // The cookie is HttpOnly and SameSite.
-    let raw = h.http.post(h.url("/api/v1/auth/login")).json(&json!({"username": "admin", "password": ADMIN_PASSWORD})).send().await.unwrap();
+    let raw = h
+        .http
+        .post(h.url("/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     let set_cookie = raw.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict") && set_cookie.contains("Path=/api/v1/auth"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("HttpOnly")
+            && set_cookie.contains("SameSite=Strict")
+            && set_cookie.contains("Path=/api/v1/auth"),
+        "{set_cookie}"
+    );
 
     let (s, body, second) = refresh(&h, Some(&first)).await;
     assert_eq!(s, 200, "{body}");
@@ -53,7 +64,13 @@ on_both_databases!(refresh_rotates_and_reuse_revokes_the_family, |db| async move
     let (s, _, third) = refresh(&h, Some(&other)).await;
     assert_eq!(s, 200);
     // Logout revokes it.
-    let res = h.http.post(h.url("/api/v1/auth/logout")).header("cookie", format!("binnacle_refresh={}", third.unwrap())).send().await.unwrap();
+    let res = h
+        .http
+        .post(h.url("/api/v1/auth/logout"))
+        .header("cookie", format!("binnacle_refresh={}", third.unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     assert!(res.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     assert_eq!(refresh(&h, None).await.0, 401);
@@ -93,7 +110,13 @@ async fn logins_are_rate_limited() {
     for _ in 0..2 {
         assert_eq!(h.login_raw("admin", "wrong-password-xx").await.0, 401);
     }
-    let res = h.http.post(h.url("/api/v1/auth/login")).json(&json!({"username": "admin", "password": ADMIN_PASSWORD})).send().await.unwrap();
+    let res = h
+        .http
+        .post(h.url("/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 429, "even the right password waits once the limit is hit");
     assert!(res.headers().contains_key("retry-after"));
 }
@@ -118,8 +141,20 @@ async fn roles_are_checked_on_every_endpoint() {
         ("GET", "/api/v1/audit", None),
         ("GET", "/api/v1/audit/verify", None),
         ("GET", "/api/v1/usage", None),
-        ("POST", "/api/v1/integrations", Some(json!({"kind": "jenkins", "name": "ci", "url": "http://jenkins:8080", "credentialsSecret": "ci/jenkins"}))),
-        ("PUT", "/api/v1/integrations/x", Some(json!({"kind": "jenkins", "name": "ci", "url": "http://jenkins:8080", "credentialsSecret": "ci/jenkins"}))),
+        (
+            "POST",
+            "/api/v1/integrations",
+            Some(
+                json!({"kind": "jenkins", "name": "ci", "url": "http://jenkins:8080", "credentialsSecret": "ci/jenkins"}),
+            ),
+        ),
+        (
+            "PUT",
+            "/api/v1/integrations/x",
+            Some(
+                json!({"kind": "jenkins", "name": "ci", "url": "http://jenkins:8080", "credentialsSecret": "ci/jenkins"}),
+            ),
+        ),
         ("DELETE", "/api/v1/integrations/x", None),
     ];
     for (m, p, b) in admin_only {
@@ -131,7 +166,14 @@ async fn roles_are_checked_on_every_endpoint() {
         assert_eq!(s, 401, "anonymous {m} {p}");
     }
     // Endpoints every signed-in role may use.
-    for p in ["/api/v1/auth/me", "/api/v1/conversations", "/api/v1/approvals", "/api/v1/integrations", "/api/v1/clusters", "/api/v1/tools"] {
+    for p in [
+        "/api/v1/auth/me",
+        "/api/v1/conversations",
+        "/api/v1/approvals",
+        "/api/v1/integrations",
+        "/api/v1/clusters",
+        "/api/v1/tools",
+    ] {
         for t in [&admin, &operator, &viewer] {
             assert_eq!(h.send("GET", p, Some(t), None).await.0, 200, "{p}");
         }
@@ -163,8 +205,14 @@ async fn roles_are_checked_on_every_endpoint() {
 
     // Disabling a user locks them out at once.
     let (_, users) = h.send("GET", "/api/v1/users", Some(&admin), None).await;
-    let vid = users.as_array().unwrap().iter().find(|u| u["username"] == "victor").unwrap()["id"].as_str().unwrap().to_string();
-    assert_eq!(h.send("PATCH", &format!("/api/v1/users/{vid}"), Some(&admin), Some(json!({"disabled": true}))).await.0, 200);
+    let vid = users.as_array().unwrap().iter().find(|u| u["username"] == "victor").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        h.send("PATCH", &format!("/api/v1/users/{vid}"), Some(&admin), Some(json!({"disabled": true}))).await.0,
+        200
+    );
     assert_eq!(h.send("GET", "/api/v1/auth/me", Some(&viewer), None).await.0, 401);
 }
 
@@ -177,7 +225,12 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let h = Harness::start(Db::Sqlite, Model::OpenAi(script)).await;
     let admin = h.admin().await;
     let raw = |body: &'static str| {
-        h.http.post(h.url("/api/v1/conversations")).bearer_auth(&admin).header("content-type", "application/json").body(body).send()
+        h.http
+            .post(h.url("/api/v1/conversations"))
+            .bearer_auth(&admin)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
     };
     let res = raw("{not json").await.unwrap();
     assert_eq!(res.status(), 400);
@@ -189,18 +242,30 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert_eq!(res.status(), 415);
     let (s, body) = h.send("POST", "/api/v1/conversations", Some(&admin), Some(json!({"message": "   "}))).await;
     assert_eq!(s, 400, "{body}");
-    let (s, body) = h.send("POST", "/api/v1/conversations", Some(&admin), Some(json!({"message": "x".repeat(40_000)}))).await;
+    let (s, body) =
+        h.send("POST", "/api/v1/conversations", Some(&admin), Some(json!({"message": "x".repeat(40_000)}))).await;
     assert_eq!(s, 400, "{body}");
-    let res = h.http.post(h.url("/api/v1/conversations")).bearer_auth(&admin).json(&json!({"message": "x".repeat(100_000)})).send().await.unwrap();
+    let res = h
+        .http
+        .post(h.url("/api/v1/conversations"))
+        .bearer_auth(&admin)
+        .json(&json!({"message": "x".repeat(100_000)}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 413);
-    let (s, body) = h.send("POST", "/api/v1/conversations", Some(&admin), Some(json!({"message": "hi", "context": "nope"}))).await;
+    let (s, body) =
+        h.send("POST", "/api/v1/conversations", Some(&admin), Some(json!({"message": "hi", "context": "nope"}))).await;
     assert_eq!(s, 400);
     assert!(body["error"]["message"].as_str().unwrap().contains("unknown cluster context"), "{body}");
     let (_, list) = h.send("GET", "/api/v1/conversations", Some(&admin), None).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0, "nothing was created by bad input");
 
     assert_eq!(h.send("GET", "/api/v1/conversations/nope", Some(&admin), None).await.0, 404);
-    assert_eq!(h.send("POST", "/api/v1/conversations/nope/messages", Some(&admin), Some(json!({"message": "hi"}))).await.0, 404);
+    assert_eq!(
+        h.send("POST", "/api/v1/conversations/nope/messages", Some(&admin), Some(json!({"message": "hi"}))).await.0,
+        404
+    );
     assert_eq!(h.send("GET", "/api/v1/runs/nope/events", Some(&admin), None).await.0, 404);
     assert_eq!(h.send("GET", "/api/v1/no-such-endpoint", Some(&admin), None).await.0, 404);
 
@@ -213,11 +278,21 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         let path: &'static str = path.leak();
         h.send("POST", path, Some(&admin), Some(body))
     };
-    let (st, _) = post("/api/v1/approvals/nope".into(), json!({"decision": "approve", "toolCallId": "x", "previewHash": "y"})).await;
+    let (st, _) =
+        post("/api/v1/approvals/nope".into(), json!({"decision": "approve", "toolCallId": "x", "previewHash": "y"}))
+            .await;
     assert_eq!(st, 404);
-    let (st, body) = post(format!("/api/v1/approvals/{id}"), json!({"decision": "approve", "toolCallId": "another-call", "previewHash": required.data["previewHash"]})).await;
+    let (st, body) = post(
+        format!("/api/v1/approvals/{id}"),
+        json!({"decision": "approve", "toolCallId": "another-call", "previewHash": required.data["previewHash"]}),
+    )
+    .await;
     assert_eq!(st, 409, "{body}");
-    let (st, body) = post(format!("/api/v1/approvals/{id}"), json!({"decision": "approve", "toolCallId": required.data["toolCallId"], "previewHash": "0".repeat(64)})).await;
+    let (st, body) = post(
+        format!("/api/v1/approvals/{id}"),
+        json!({"decision": "approve", "toolCallId": required.data["toolCallId"], "previewHash": "0".repeat(64)}),
+    )
+    .await;
     assert_eq!(st, 409, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("preview"), "{body}");
     let (st, _) = post(format!("/api/v1/approvals/{id}"), json!({"decision": "maybe", "toolCallId": required.data["toolCallId"], "previewHash": required.data["previewHash"]})).await;
@@ -228,7 +303,14 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert_ne!(h.replicas_of("shop", "cart").await, 6);
     // A second message while the run is in progress is refused.
     let conv = a["conversationId"].as_str().unwrap();
-    let (st, _) = h.send("POST", &format!("/api/v1/conversations/{conv}/messages"), Some(&admin), Some(json!({"message": "again"}))).await;
+    let (st, _) = h
+        .send(
+            "POST",
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&admin),
+            Some(json!({"message": "again"})),
+        )
+        .await;
     assert_eq!(st, 409);
     h.send("POST", &format!("/api/v1/runs/{run}/stop"), Some(&admin), None).await;
     let rest = s.until("run.finished", Duration::from_secs(10)).await;
@@ -247,10 +329,15 @@ async fn conversations_rename_search_delete_and_integrations() {
     h.run_to_end(&admin, &r2).await;
     let (_, found) = h.send("GET", "/api/v1/conversations?search=PAYMENTS", Some(&admin), None).await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
-    let (s, renamed) = h.send("PATCH", &format!("/api/v1/conversations/{c1}"), Some(&admin), Some(json!({"title": "Payments triage"}))).await;
+    let (s, renamed) = h
+        .send("PATCH", &format!("/api/v1/conversations/{c1}"), Some(&admin), Some(json!({"title": "Payments triage"})))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(renamed["title"], "Payments triage");
-    assert_eq!(h.send("PATCH", &format!("/api/v1/conversations/{c1}"), Some(&admin), Some(json!({"title": ""}))).await.0, 400);
+    assert_eq!(
+        h.send("PATCH", &format!("/api/v1/conversations/{c1}"), Some(&admin), Some(json!({"title": ""}))).await.0,
+        400
+    );
     assert_eq!(h.send("DELETE", &format!("/api/v1/conversations/{c2}"), Some(&admin), None).await.0, 204);
     assert_eq!(h.send("GET", &format!("/api/v1/conversations/{c2}"), Some(&admin), None).await.0, 404);
 
@@ -267,7 +354,14 @@ async fn conversations_rename_search_delete_and_integrations() {
         let (s, body) = h.send("POST", "/api/v1/integrations", Some(&admin), Some(bad)).await;
         assert!(s == 400 || s == 422, "{s} {body}");
     }
-    let (s, _) = h.send("POST", "/api/v1/integrations", Some(&admin), Some(json!({"kind": "jenkins", "name": "ci", "url": "http://b", "credentialsSecret": "ci/x"}))).await;
+    let (s, _) = h
+        .send(
+            "POST",
+            "/api/v1/integrations",
+            Some(&admin),
+            Some(json!({"kind": "jenkins", "name": "ci", "url": "http://b", "credentialsSecret": "ci/x"})),
+        )
+        .await;
     assert_eq!(s, 409, "duplicate name");
     let (_, usage) = h.send("GET", "/api/v1/usage", Some(&admin), None).await;
     assert_eq!(usage["items"].as_array().unwrap().len(), 1, "{usage}");

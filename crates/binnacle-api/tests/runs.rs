@@ -45,7 +45,7 @@ on_both_databases!(read_only_question_streams_and_persists, |db| async move {
     assert_eq!(finished.data["status"], "completed");
     assert_eq!(finished.data["promptTokens"], 400);
     assert_eq!(finished.data["completionTokens"], 32);
-    let usage = events.iter().filter(|e| e.event == "usage").last().unwrap();
+    let usage = events.iter().rfind(|e| e.event == "usage").unwrap();
     assert!(usage.data["costUsd"].as_f64().unwrap() > 0.0 && usage.data["ttftMs"].is_i64(), "{:?}", usage.data);
 
     // The model's second request carried the tool result.
@@ -64,7 +64,13 @@ on_both_databases!(read_only_question_streams_and_persists, |db| async move {
     assert_eq!(replay["toolCalls"][0]["status"], "succeeded");
     // The audit log recorded the call and its chain verifies.
     let (_, audit) = h.send("GET", "/api/v1/audit", Some(&admin), None).await;
-    assert!(audit["items"].as_array().unwrap().iter().any(|e| e["tool"] == "resources_list" && e["decision"] == "read-only"));
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["tool"] == "resources_list" && e["decision"] == "read-only")
+    );
     let (_, verify) = h.send("GET", "/api/v1/audit/verify", Some(&admin), None).await;
     assert_eq!(verify["valid"], true, "{verify}");
 });
@@ -108,7 +114,11 @@ on_both_databases!(mutating_call_waits_is_approved_and_changes_the_cluster, |db|
     let (_, audit) = h.send("GET", "/api/v1/audit?limit=1000", Some(&admin), None).await;
     let items = audit["items"].as_array().unwrap();
     assert!(items.iter().any(|e| e["action"] == "approval.approved" && e["actor"] == "admin"));
-    assert!(items.iter().any(|e| e["action"] == "tool.call" && e["tool"] == "workload_scale" && e["outcome"] == "succeeded"));
+    assert!(
+        items
+            .iter()
+            .any(|e| e["action"] == "tool.call" && e["tool"] == "workload_scale" && e["outcome"] == "succeeded")
+    );
 });
 
 on_both_databases!(denied_call_is_reported_to_the_model_and_the_run_goes_on, |db| async move {
@@ -143,7 +153,10 @@ on_both_databases!(stop_cancels_a_run_at_once, |db| async move {
     let rest = stream.until("run.finished", Duration::from_secs(5)).await;
     assert!(started.elapsed() < Duration::from_secs(2), "stop took {:?}", started.elapsed());
     assert_eq!(find(&rest, "run.finished").data["status"], "stopped");
-    assert!(h.llm.as_ref().unwrap().wait_for_disconnects(1, Duration::from_secs(2)).await, "the model stream was dropped");
+    assert!(
+        h.llm.as_ref().unwrap().wait_for_disconnects(1, Duration::from_secs(2)).await,
+        "the model stream was dropped"
+    );
     // The partial answer is kept, and the conversation accepts a new message.
     let (_, replay) = h.send("GET", &format!("/api/v1/conversations/{conv}"), Some(&admin), None).await;
     assert!(replay["messages"].to_string().contains("thinking about it"));
@@ -194,7 +207,14 @@ on_both_databases!(last_event_id_resumes_without_gaps_or_duplicates, |db| async 
     let replay = h.run_to_end(&admin, &run).await;
     assert_eq!(replay.len(), seen.len());
     // A bad Last-Event-ID is refused.
-    let res = h.http.get(h.url(&format!("/api/v1/runs/{run}/events"))).bearer_auth(&admin).header("last-event-id", "abc").send().await.unwrap();
+    let res = h
+        .http
+        .get(h.url(&format!("/api/v1/runs/{run}/events")))
+        .bearer_auth(&admin)
+        .header("last-event-id", "abc")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
 });
 
@@ -283,4 +303,25 @@ async fn two_replicas_on_postgres_share_approvals_stops_and_streams() {
     let rest = on_a.until("run.finished", Duration::from_secs(5)).await;
     assert_eq!(find(&rest, "run.finished").data["status"], "stopped");
     drop(b);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn findings_endpoint_reports_the_demo_faults() {
+    let h = Harness::start(Db::Sqlite, Model::Offline).await;
+    let viewer_token = h.admin().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (s, body) = h.send("GET", "/api/v1/findings?namespace=payments", Some(&viewer_token), None).await;
+        assert_eq!(s, 200, "{body}");
+        let findings = body["report"]["findings"].as_array().unwrap();
+        assert!(findings.iter().all(|f| f["namespace"] == "payments"), "{body}");
+        if findings.iter().any(|f| f["name"] == "payments-api") && findings.iter().any(|f| f["name"] == "ledger") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{body}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(h.send("GET", "/api/v1/findings?context=nope", Some(&viewer_token), None).await.0, 400);
+    assert_eq!(h.send("GET", "/api/v1/findings?namespace=Bad_Name", Some(&viewer_token), None).await.0, 400);
+    assert_eq!(h.send("GET", "/api/v1/findings", None, None).await.0, 401);
 }

@@ -83,7 +83,12 @@ fn json(s: &str) -> serde_json::Value {
 }
 
 fn login(base: &str, password: &str) -> String {
-    let (code, body) = http("POST", &format!("{base}/api/v1/auth/login"), None, Some(&format!(r#"{{"username":"admin","password":"{password}"}}"#)));
+    let (code, body) = http(
+        "POST",
+        &format!("{base}/api/v1/auth/login"),
+        None,
+        Some(&format!(r#"{{"username":"admin","password":"{password}"}}"#)),
+    );
     assert_eq!(code, 200, "{body}");
     json(&body)["accessToken"].as_str().expect("token").to_string()
 }
@@ -107,12 +112,18 @@ fn demo_answers_with_the_offline_assistant() {
         .env_remove("BINNACLE_ADMIN_PASSWORD");
     let demo = start(&mut cmd, "Press Ctrl-C");
     let base = url_in(&demo.lines, "Engine (API)");
-    let password = demo.lines.iter().find_map(|l| l.split("admin / ").nth(1)).expect("the login is printed").trim().to_string();
+    let password =
+        demo.lines.iter().find_map(|l| l.split("admin / ").nth(1)).expect("the login is printed").trim().to_string();
     assert!(demo.lines.iter().any(|l| l.contains("offline assistant")), "{:?}", demo.lines);
     let token = login(&base, &password);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (code, body) = http("POST", &format!("{base}/api/v1/conversations"), Some(&token), Some(r#"{"message":"what is broken in namespace payments?"}"#));
+        let (code, body) = http(
+            "POST",
+            &format!("{base}/api/v1/conversations"),
+            Some(&token),
+            Some(r#"{"message":"what is broken in namespace payments?"}"#),
+        );
         assert_eq!(code, 202, "{body}");
         let run = json(&body)["run"]["id"].as_str().expect("run id").to_string();
         // The event stream ends with run.finished.
@@ -154,7 +165,8 @@ fn serve_creates_an_admin_persists_and_reports_bad_configuration() {
     let pw_line = proc1.lines.iter().find(|l| l.contains("one-time password")).expect("printed");
     let password = pw_line.split_whitespace().last().expect("password").to_string();
     let token = login(&base, &password);
-    let (code, body) = http("POST", &format!("{base}/api/v1/conversations"), Some(&token), Some(r#"{"message":"help"}"#));
+    let (code, body) =
+        http("POST", &format!("{base}/api/v1/conversations"), Some(&token), Some(r#"{"message":"help"}"#));
     assert_eq!(code, 202, "{body}");
     let (code, health) = http("GET", &format!("{base}/api/v1/health"), None, None);
     assert_eq!(code, 200);
@@ -176,7 +188,8 @@ fn serve_creates_an_admin_persists_and_reports_bad_configuration() {
     drop(p2);
 
     // Bad configuration fails at once with a message that says what to fix.
-    let out = Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--database", "mysql://x"]).output().expect("runs");
+    let out =
+        Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--database", "mysql://x"]).output().expect("runs");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("sqlite://") && err.contains("postgres://"), "{err}");

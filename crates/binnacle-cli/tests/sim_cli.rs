@@ -97,7 +97,10 @@ fn three_clusters_share_one_kubeconfig() {
     // The clusters are independent.
     let cm = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"only-in-one"}}"#;
     assert_eq!(http("POST", &format!("{}/api/v1/namespaces/default/configmaps", sim.servers[0]), Some(cm)).0, 201);
-    assert_eq!(http("GET", &format!("{}/api/v1/namespaces/default/configmaps/only-in-one", sim.servers[1]), None).0, 404);
+    assert_eq!(
+        http("GET", &format!("{}/api/v1/namespaces/default/configmaps/only-in-one", sim.servers[1]), None).0,
+        404
+    );
 }
 
 #[test]

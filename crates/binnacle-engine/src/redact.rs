@@ -5,7 +5,7 @@ use serde_json::Value;
 /// A copy of `args` with secrets removed: values under credential-like keys, credential-shaped text, and
 /// manifests that contain a Secret.
 pub fn redact_arguments(args: &Value) -> Value {
-    redact(args, None)
+    redact(args)
 }
 
 fn sensitive_key(key: &str) -> bool {
@@ -15,7 +15,7 @@ fn sensitive_key(key: &str) -> bool {
         .any(|s| k.contains(s))
 }
 
-fn redact(v: &Value, key: Option<&str>) -> Value {
+fn redact(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
@@ -23,13 +23,13 @@ fn redact(v: &Value, key: Option<&str>) -> Value {
                     let value = if sensitive_key(k) && !child.is_object() && !child.is_array() {
                         Value::String("<redacted>".into())
                     } else {
-                        redact(child, Some(k))
+                        redact(child)
                     };
                     (k.clone(), value)
                 })
                 .collect(),
         ),
-        Value::Array(a) => Value::Array(a.iter().map(|c| redact(c, key)).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(redact).collect()),
         Value::String(s) => {
             if s.contains("kind: Secret") || s.contains("\"kind\":\"Secret\"") || s.contains("\"kind\": \"Secret\"") {
                 Value::String("<a manifest containing a Secret: redacted>".into())

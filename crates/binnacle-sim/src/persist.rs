@@ -30,8 +30,12 @@ pub enum PersistError {
     },
 }
 
-/// Writes the store to `path`.
+/// Writes the store to `path`. Saves are serialised (the autosave task and a shutdown may save at the same
+/// moment; both used one temporary file, and the loser's rename failed), and each snapshot is taken under
+/// the lock so an older snapshot never overwrites a newer one.
 pub fn save(cluster: &Cluster, path: &Path) -> Result<(), PersistError> {
+    static SAVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = SAVING.lock().unwrap_or_else(|p| p.into_inner());
     let (rv, objects) = cluster.store().snapshot();
     let objects: Vec<Value> = objects
         .iter()

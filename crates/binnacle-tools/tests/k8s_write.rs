@@ -496,10 +496,10 @@ spec:
     assert!(dry.summary.starts_with(DRY_RUN) && dry.summary.contains("refused"), "{}", dry.summary);
     assert_eq!(dry.structured["complete"], false);
     let refused = dry.structured["remaining"].as_array().expect("remaining");
+    // (The demo's own frontend budget may refuse too while its pods are still starting on a loaded machine.)
     assert!(
-        !refused.is_empty()
-            && refused.iter().all(|r| r["pod"].as_str().is_some_and(|p| p.starts_with("shop/guarded-"))
-                && r["reason"].as_str().is_some_and(|m| m.contains("disruption budget"))),
+        refused.iter().any(|r| r["pod"].as_str().is_some_and(|p| p.starts_with("shop/guarded-")))
+            && refused.iter().all(|r| r["reason"].as_str().is_some_and(|m| m.contains("disruption budget"))),
         "{refused:?}"
     );
     assert_eq!(object_rv(&e, "", "Node", "", "sim-worker-2"), node_rv);

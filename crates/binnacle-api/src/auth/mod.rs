@@ -89,7 +89,9 @@ pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
 pub fn set_refresh_cookie(token: Option<&str>, max_age_secs: u64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     match token {
-        Some(t) => format!("{REFRESH_COOKIE}={t}; Path={REFRESH_COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"),
+        Some(t) => format!(
+            "{REFRESH_COOKIE}={t}; Path={REFRESH_COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+        ),
         None => format!("{REFRESH_COOKIE}=; Path={REFRESH_COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
     }
 }

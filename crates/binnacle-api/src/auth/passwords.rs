@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (the crate's default parameters: 19 MiB, 2 passes, 1 lane), off the
 //! async runtime.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -33,12 +33,15 @@ pub async fn hash(password: &str) -> Result<String, String> {
 /// Checks a password against a stored hash. With `None` (no such user) a dummy hash is checked so that
 /// the answer takes as long either way.
 pub async fn verify(password: &str, stored: Option<String>) -> bool {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2gnTeTbCXxr8a2nJm1lJUkBuQaOw8dg0Yk3fV0cOBVs";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2gnTeTbCXxr8a2nJm1lJUkBuQaOw8dg0Yk3fV0cOBVs";
     let password = password.to_string();
     let known = stored.is_some();
     let stored = stored.unwrap_or_else(|| DUMMY.to_string());
     tokio::task::spawn_blocking(move || {
-        let ok = PasswordHash::new(&stored).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false);
+        let ok = PasswordHash::new(&stored)
+            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .unwrap_or(false);
         ok && known
     })
     .await

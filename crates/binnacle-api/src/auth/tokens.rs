@@ -125,9 +125,8 @@ mod tests {
         let other = JwtKeys::from_secret(b"another-secret-another-secret-xx");
         assert_eq!(other.verify(&t), Err(TokenProblem::Invalid));
         let mut parts: Vec<String> = t.split('.').map(str::to_string).collect();
-        parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-            br#"{"sub":"u1","name":"alice","role":"admin","iat":1,"exp":99999999999,"iss":"binnacle"}"#,
-        );
+        parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"u1","name":"alice","role":"admin","iat":1,"exp":99999999999,"iss":"binnacle"}"#);
         assert_eq!(keys.verify(&parts.join(".")), Err(TokenProblem::Invalid));
         let expired = keys.issue(&user(), 0).expect("issue");
         std::thread::sleep(std::time::Duration::from_millis(1100));

@@ -32,10 +32,17 @@ pub(crate) struct ListQuery {
 }
 
 /// `GET /approvals?status=pending`: approvals in the caller's conversations (admins and operators: all).
-pub(crate) async fn list(State(state): State<AppState>, user: AuthUser, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
     let status = match q.status.as_deref() {
         None | Some("") | Some("all") => None,
-        Some(s) => Some(s.parse::<ApprovalStatus>().map_err(|e| ApiError::invalid(format!("{e}; use pending, approved, denied, cancelled or all")))?),
+        Some(s) => Some(
+            s.parse::<ApprovalStatus>()
+                .map_err(|e| ApiError::invalid(format!("{e}; use pending, approved, denied, cancelled or all")))?,
+        ),
     };
     let owner = (user.0.role == Role::Viewer).then_some(user.0.user_id.as_str());
     let items = state.store().list_approvals(status, owner).await?;
@@ -43,10 +50,19 @@ pub(crate) async fn list(State(state): State<AppState>, user: AuthUser, Query(q)
 }
 
 /// `GET /approvals/{id}`.
-pub(crate) async fn get(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> ApiResult<Json<Approval>> {
-    let a = state.store().approval(&id).await?.ok_or_else(|| ApiError::not_found(format!("approval {id} not found")))?;
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Approval>> {
+    let a =
+        state.store().approval(&id).await?.ok_or_else(|| ApiError::not_found(format!("approval {id} not found")))?;
     if user.0.role == Role::Viewer {
-        state.engine().conversation_for(&user.0, &a.conversation_id).await.map_err(|_| ApiError::not_found(format!("approval {id} not found")))?;
+        state
+            .engine()
+            .conversation_for(&user.0, &a.conversation_id)
+            .await
+            .map_err(|_| ApiError::not_found(format!("approval {id} not found")))?;
     }
     Ok(Json(a))
 }

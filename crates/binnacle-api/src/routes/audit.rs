@@ -17,7 +17,11 @@ pub(crate) struct AuditQuery {
 }
 
 /// `GET /audit?after=&limit=`.
-pub(crate) async fn list(State(state): State<AppState>, user: AuthUser, Query(q): Query<AuditQuery>) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Value>> {
     user.admin()?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let items = state.store().audit_entries(q.after.unwrap_or(0).max(0), limit).await?;

@@ -173,7 +173,8 @@ pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) ->
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&set_refresh_cookie(None, 0, state.config().secure_cookies)).map_err(ApiError::internal)?,
+        HeaderValue::from_str(&set_refresh_cookie(None, 0, state.config().secure_cookies))
+            .map_err(ApiError::internal)?,
     );
     Ok(res)
 }

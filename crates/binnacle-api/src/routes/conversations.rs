@@ -40,7 +40,11 @@ pub(crate) struct ListQuery {
 }
 
 /// `GET /conversations`.
-pub(crate) async fn list(State(state): State<AppState>, user: AuthUser, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let offset = q.offset.unwrap_or(0).max(0);
     let all = q.scope.as_deref() == Some("all") && user.0.role == Role::Admin;
@@ -80,7 +84,11 @@ pub(crate) async fn send(
 }
 
 /// `GET /conversations/{id}`: everything needed to replay it: messages, runs, tool calls, approvals.
-pub(crate) async fn get(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let c = state.engine().conversation_for(&user.0, &id).await?;
     let store = state.store();
     Ok(Json(json!({
@@ -108,7 +116,11 @@ pub(crate) async fn rename(
 }
 
 /// `DELETE /conversations/{id}` (not while a run is in progress).
-pub(crate) async fn delete(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     state.engine().conversation_for(&user.0, &id).await?;
     if let Some(r) = state.store().runs_for_conversation(&id).await?.into_iter().find(|r| !r.status.is_terminal()) {
         return Err(ApiError::conflict(format!("run {} is still in progress; stop it first", r.id)));

@@ -59,7 +59,8 @@ fn validate(body: IntegrationBody) -> Result<NewIntegration, ApiError> {
 }
 
 async fn audit(state: &AppState, actor: &str, action: &str, name: &str) {
-    let entry = NewAuditEntry { actor: actor.into(), action: action.into(), outcome: Some(name.into()), ..Default::default() };
+    let entry =
+        NewAuditEntry { actor: actor.into(), action: action.into(), outcome: Some(name.into()), ..Default::default() };
     if let Err(e) = state.store().append_audit(&entry).await {
         tracing::error!(error = %e, "audit append failed");
     }
@@ -96,7 +97,11 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /integrations/{id}`.
-pub(crate) async fn delete(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let admin = user.admin()?;
     state.store().delete_integration(&id).await?;
     audit(&state, &admin.username, "integration.deleted", &id).await;

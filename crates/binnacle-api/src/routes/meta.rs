@@ -16,7 +16,11 @@ pub(crate) struct UsageQuery {
 }
 
 /// `GET /usage?days=30`: tokens per day (admin).
-pub(crate) async fn usage(State(state): State<AppState>, user: AuthUser, Query(q): Query<UsageQuery>) -> ApiResult<Json<Value>> {
+pub(crate) async fn usage(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<UsageQuery>,
+) -> ApiResult<Json<Value>> {
     user.admin()?;
     let days = q.days.unwrap_or(30).clamp(1, 366);
     let items = state.store().usage_by_day(now_ms() - days * 86_400_000).await?;

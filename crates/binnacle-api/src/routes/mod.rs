@@ -4,6 +4,7 @@ pub(crate) mod approvals;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod conversations;
+pub(crate) mod findings;
 pub(crate) mod health;
 pub(crate) mod integrations;
 pub(crate) mod meta;
@@ -45,6 +46,7 @@ pub(crate) fn api() -> Router<AppState> {
         .route("/usage", get(meta::usage))
         .route("/clusters", get(meta::clusters))
         .route("/tools", get(meta::tools))
+        .route("/findings", get(findings::list))
         .fallback(not_found)
 }
 

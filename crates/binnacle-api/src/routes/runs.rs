@@ -17,7 +17,11 @@ pub(crate) struct EventsQuery {
 }
 
 /// `GET /runs/{id}`.
-pub(crate) async fn get(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let run = state.engine().run_for(&user.0, &id).await?;
     let store = state.store();
     Ok(Json(json!({
@@ -49,7 +53,11 @@ pub(crate) async fn events(
 }
 
 /// `POST /runs/{id}/stop`.
-pub(crate) async fn stop(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn stop(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let run = state.engine().stop(&user.0, &id).await?;
     Ok(Json(json!({"run": run})))
 }

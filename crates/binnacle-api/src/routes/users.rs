@@ -42,7 +42,8 @@ fn valid_username(name: &str) -> bool {
 }
 
 async fn audit(state: &AppState, actor: &str, action: &str, outcome: String) {
-    let entry = NewAuditEntry { actor: actor.into(), action: action.into(), outcome: Some(outcome), ..Default::default() };
+    let entry =
+        NewAuditEntry { actor: actor.into(), action: action.into(), outcome: Some(outcome), ..Default::default() };
     if let Err(e) = state.store().append_audit(&entry).await {
         tracing::error!(error = %e, "audit append failed");
     }
@@ -109,7 +110,11 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /users/{id}`.
-pub(crate) async fn delete(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let admin = user.admin()?;
     if id == admin.user_id {
         return Err(ApiError::conflict("you cannot delete yourself; ask another admin"));

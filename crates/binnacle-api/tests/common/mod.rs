@@ -95,7 +95,7 @@ impl Harness {
                 let p = provider_for(ProviderKind::Anthropic, h.anthropic_url());
                 (Some(h), p)
             }
-            Model::Offline => (None, Arc::new(binnacle_engine::offline::OfflineAssistant::default())),
+            Model::Offline => (None, Arc::new(binnacle_engine::offline::OfflineAssistant::new())),
             Model::Down => {
                 let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
                 let port = l.local_addr().unwrap().port();
@@ -185,7 +185,14 @@ impl Harness {
     }
 
     pub async fn create_user(&self, admin: &str, name: &str, role: &str) -> String {
-        let (s, b) = self.send("POST", "/api/v1/users", Some(admin), Some(json!({"username": name, "password": format!("{name}-password-1"), "role": role}))).await;
+        let (s, b) = self
+            .send(
+                "POST",
+                "/api/v1/users",
+                Some(admin),
+                Some(json!({"username": name, "password": format!("{name}-password-1"), "role": role})),
+            )
+            .await;
         assert_eq!(s, 201, "{b}");
         self.login(name, &format!("{name}-password-1")).await
     }
@@ -257,11 +264,17 @@ async fn serve(
     let store = binnacle_store::Store::connect(db_url).await.unwrap();
     let ctx = ToolContext::new(Arc::new(ClusterSet::from_client("sim", kube)), Arc::default());
     let tools = ToolBox::new(&Catalog::builtin(), ctx).with_call_timeout(Duration::from_secs(30));
-    let config = EngineConfig { replica_id: replica.to_string(), lease: Duration::from_secs(3), pricing: Some((3.0, 15.0)), ..EngineConfig::default() };
+    let config = EngineConfig {
+        replica_id: replica.to_string(),
+        lease: Duration::from_secs(3),
+        pricing: Some((3.0, 15.0)),
+        ..EngineConfig::default()
+    };
     let engine = Engine::start(store.clone(), provider, tools, config).await.unwrap();
     let state = AppState::new(engine.clone(), api_config, Some(JWT_SECRET)).await.unwrap();
     binnacle_api::auth::ensure_admin(&store, Some(ADMIN_PASSWORD)).await.unwrap();
-    let listener = tokio::net::TcpListener::bind(listen.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap())).await.unwrap();
+    let listener =
+        tokio::net::TcpListener::bind(listen.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap())).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = binnacle_api::router(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -354,7 +367,10 @@ impl SseStream {
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let Some(e) = self.next(left).await else {
-                panic!("no {name} event within {timeout:?}; got: {:#?}", out.iter().map(|e: &SseEvent| (&e.event, &e.data)).collect::<Vec<_>>());
+                panic!(
+                    "no {name} event within {timeout:?}; got: {:#?}",
+                    out.iter().map(|e: &SseEvent| (&e.event, &e.data)).collect::<Vec<_>>()
+                );
             };
             let done = e.event == name;
             out.push(e);

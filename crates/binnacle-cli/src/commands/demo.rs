@@ -52,12 +52,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let server = running.entries.first().map(|e| e.server.clone()).unwrap_or_default();
     let kc = args.kubeconfig_out.display().to_string();
     // The MCP server over the demo cluster, on a port of its own.
-    let probe = tokio::net::TcpListener::bind(args.mcp_listen).await.with_context(|| format!("cannot listen on {}: is the port free?", args.mcp_listen))?;
+    let probe = tokio::net::TcpListener::bind(args.mcp_listen)
+        .await
+        .with_context(|| format!("cannot listen on {}: is the port free?", args.mcp_listen))?;
     let mcp_addr = probe.local_addr()?;
     drop(probe);
-    let mcp_args = McpCommandLine::try_parse_from(["mcp", "--transport", "http", "--listen", &mcp_addr.to_string(), "--kubeconfig", &kc])
-        .map_err(|e| anyhow::anyhow!("demo MCP options: {e}"))?
-        .args;
+    let mcp_args = McpCommandLine::try_parse_from([
+        "mcp",
+        "--transport",
+        "http",
+        "--listen",
+        &mcp_addr.to_string(),
+        "--kubeconfig",
+        &kc,
+    ])
+    .map_err(|e| anyhow::anyhow!("demo MCP options: {e}"))?
+    .args;
     let (stop_mcp, stopped) = tokio::sync::oneshot::channel::<()>();
     let mcp = tokio::spawn(super::mcp::serve(mcp_args, async move {
         let _ = stopped.await;

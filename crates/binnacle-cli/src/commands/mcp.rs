@@ -166,13 +166,20 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
 }
 
 /// Serves MCP as `args` say until `shutdown` completes (or the stdio client disconnects).
-pub async fn serve(args: McpArgs, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    args: McpArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let catalog = Catalog::builtin();
     let filter = filter(&args.toolsets, args.read_only, &args.allow_tools, &args.deny_tools);
     catalog.check_filter(&filter).map_err(anyhow::Error::msg)?;
     let ctx = ToolContext::new(Arc::new(clusters(&args)?), Arc::new(settings(&args)?));
-    let server = McpServer::new(catalog, ctx, ServerOptions { filter, call_timeout: args.call_timeout, output_schemas: args.output_schemas })
-        .map_err(anyhow::Error::msg)?;
+    let server = McpServer::new(
+        catalog,
+        ctx,
+        ServerOptions { filter, call_timeout: args.call_timeout, output_schemas: args.output_schemas },
+    )
+    .map_err(anyhow::Error::msg)?;
     tracing::info!(tools = server.tools().len(), read_only = args.read_only, transport = ?args.transport, "MCP server ready");
     match args.transport {
         Transport::Stdio => {
@@ -189,9 +196,7 @@ pub async fn serve(args: McpArgs, shutdown: impl std::future::Future<Output = ()
             let addr = listener.local_addr()?;
             println!("MCP server listening on http://{addr}/mcp");
             std::io::stdout().flush()?;
-            binnacle_mcp::serve_http(listener, server, options, shutdown)
-                .await
-                .context("MCP over HTTP")?;
+            binnacle_mcp::serve_http(listener, server, options, shutdown).await.context("MCP over HTTP")?;
             println!("MCP server stopped");
         }
     }

@@ -131,7 +131,7 @@ fn llm_from_env() -> anyhow::Result<(Arc<dyn LlmProvider>, Option<(f64, f64)>)> 
         }
         None => {
             tracing::info!("no LLM provider configured (BINNACLE_LLM_PROVIDER): the offline assistant answers");
-            Ok((Arc::new(binnacle_engine::offline::OfflineAssistant::default()), None))
+            Ok((Arc::new(binnacle_engine::offline::OfflineAssistant::new()), None))
         }
     }
 }
@@ -206,8 +206,9 @@ pub async fn start(
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let admin_env = std::env::var("BINNACLE_ADMIN_PASSWORD").ok().filter(|s| !s.is_empty());
-    let admin_password =
-        binnacle_api::auth::ensure_admin(&store, admin_env.as_deref()).await.map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let admin_password = binnacle_api::auth::ensure_admin(&store, admin_env.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -235,7 +236,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("  API:      http://{}/api/v1  (OpenAPI: /api/v1/openapi.json)", running.addr);
     println!("  Metrics:  http://{}/metrics", running.addr);
     if p.offline {
-        println!("  Model:    offline assistant (set BINNACLE_LLM_PROVIDER, BINNACLE_LLM_MODEL, BINNACLE_LLM_API_KEY for an LLM)");
+        println!(
+            "  Model:    offline assistant (set BINNACLE_LLM_PROVIDER, BINNACLE_LLM_MODEL, BINNACLE_LLM_API_KEY for an LLM)"
+        );
     } else {
         println!("  Model:    {} ({})", p.model, p.provider);
     }
