@@ -10,6 +10,9 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 
 step() { printf '\n==> %s\n' "$*"; }
+# Every suite runs even when an earlier one fails; the script fails at the end if any did.
+failed=()
+suite() { local name="$1"; shift; if ! "$@"; then failed+=("$name"); fi; }
 
 # kubectl is the oracle of the conformance suite. The machines ship a version dispatcher; prefer its 1.32
 # binary so that the suite does not depend on the dispatcher's choice.
@@ -74,13 +77,13 @@ fi
 
 step "running the Rust test suites"
 if command -v cargo-nextest >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
+  suite "Rust tests" cargo nextest run --workspace --locked --no-fail-fast
 else
-  cargo test --workspace --locked --no-fail-fast
+  suite "Rust tests" cargo test --workspace --locked --no-fail-fast
 fi
 
 step "running doc tests"
-cargo test --workspace --locked --doc
+suite "doc tests" cargo test --workspace --locked --doc
 
 # The MCP integration tests drive `target/debug/binnacle mcp` with the official MCP Python SDK. Their
 # packages live in a venv under .cache/venv, reinstalled only when tests/python/requirements.txt changes.
@@ -99,4 +102,10 @@ if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$venv/.requirements.sha256"
 fi
 BINNACLE_BIN="$PWD/target/debug/binnacle" BINNACLE_TESTKIT_BIN="$PWD/target/debug/binnacle-testkit" \
-  "$venv/bin/python" -m pytest tests/python -q -p no:cacheprovider
+  suite "MCP integration tests" "$venv/bin/python" -m pytest tests/python -q -p no:cacheprovider
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  printf '\nFAILED: %s\n' "${failed[@]}"
+  exit 1
+fi
+printf '\nAll suites passed.\n'

@@ -325,3 +325,47 @@ async fn findings_endpoint_reports_the_demo_faults() {
     assert_eq!(h.send("GET", "/api/v1/findings?namespace=Bad_Name", Some(&viewer_token), None).await.0, 400);
     assert_eq!(h.send("GET", "/api/v1/findings", None, None).await.0, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn policy_auto_approves_listed_tools_and_namespaces_but_not_destructive_calls() {
+    let script = Script::new(vec![
+        ScriptedConversation::when("scale", scale_script(3).conversations[0].turns.clone()),
+        ScriptedConversation::when("restart", vec![
+            Turn::tool_call("rollout_restart", json!({"name": "cart", "namespace": "shop"})),
+            Turn::text_of("restarted"),
+        ]),
+        ScriptedConversation::when("delete", vec![
+            Turn::tool_call("resource_delete", json!({"kind": "configmap", "name": "shop-config", "namespace": "shop"})),
+            Turn::text_of("deleted"),
+        ]),
+    ]);
+    let policy = binnacle_engine::ApprovalPolicy {
+        tools: ["workload_scale".to_string()].into(),
+        namespaces: ["shop".to_string()].into(),
+    };
+    let config = binnacle_api::ApiConfig { secure_cookies: false, heartbeat: Duration::from_millis(100), ..Default::default() };
+    let h = Harness::start_full(Db::Sqlite, Model::OpenAi(script), config, policy).await;
+    let admin = h.admin().await;
+    // A listed tool: approved by policy, no waiting.
+    let (_, run) = h.ask(&admin, "scale cart to 3").await;
+    let events = h.run_to_end(&admin, &run).await;
+    assert!(!names(&events).contains(&"approval.required"), "{:?}", names(&events));
+    assert_eq!(find(&events, "approval.resolved").data["decidedBy"], "policy");
+    assert_eq!(h.replicas_of("shop", "cart").await, 3);
+    // A non-destructive call in a listed namespace: approved by policy.
+    let (_, run) = h.ask(&admin, "restart cart").await;
+    let events = h.run_to_end(&admin, &run).await;
+    assert_eq!(find(&events, "approval.resolved").data["decidedBy"], "policy");
+    assert_eq!(find(&events, "tool.result").data["isError"], false);
+    // A destructive call in a listed namespace still waits for a person; heartbeats keep the stream open.
+    let (_, run) = h.ask(&admin, "delete the config").await;
+    let mut stream = h.events(&admin, &run, None).await;
+    let required = stream.until("approval.required", Duration::from_secs(20)).await.pop().unwrap();
+    assert_eq!(required.data["hints"]["destructive"], true);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    h.decide(&admin, &required, "deny", None).await;
+    stream.until("run.finished", Duration::from_secs(10)).await;
+    assert!(stream.comments >= 2, "heartbeats while waiting: {}", stream.comments);
+    let (_, audit) = h.send("GET", "/api/v1/audit?limit=1000", Some(&admin), None).await;
+    assert!(audit["items"].as_array().unwrap().iter().any(|e| e["actor"] == "policy" && e["decision"] == "auto-approved"));
+}

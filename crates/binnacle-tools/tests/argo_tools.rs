@@ -237,9 +237,17 @@ async fn pod_names(f: &Fixture) -> Vec<String> {
 async fn describe_and_lists() {
     let f = common::fixture(Scenario::Demo).await;
     until(&f, "the canary paused at step 1", 60, paused_at_first_pause).await;
-    let d = f.call("argo_rollout_describe", json!({"name": RO, "namespace": NS})).await.expect("describe");
+    // Pods settle a moment after the pause (a replaced pod may still be listed while it terminates).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let d = loop {
+        let d = f.call("argo_rollout_describe", json!({"name": RO, "namespace": NS})).await.expect("describe");
+        if d.structured["pods"].as_array().map(Vec::len) == Some(5) || tokio::time::Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
     assert_eq!(d.structured["replicaSets"].as_array().map(Vec::len), Some(2));
-    assert_eq!(d.structured["pods"].as_array().map(Vec::len), Some(5));
+    assert_eq!(d.structured["pods"].as_array().map(Vec::len), Some(5), "{}", d.structured["pods"]);
     assert!(
         d.structured["events"].as_array().is_some_and(|e| e.iter().any(|e| e["reason"] == "RolloutPaused")),
         "{}",

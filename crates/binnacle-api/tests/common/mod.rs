@@ -5,7 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, missing_docs)]
 
 use binnacle_api::{ApiConfig, AppState};
-use binnacle_engine::{Engine, EngineConfig, ToolBox};
+use binnacle_engine::{ApprovalPolicy, Engine, EngineConfig, ToolBox};
 use binnacle_llm::{LlmProvider, ProviderConfig, ProviderKind};
 use binnacle_sim::{Scenario, SimCluster, SimOptions};
 use binnacle_testkit::llm::{Script, ScriptedLlmHandle, start_scripted_llm};
@@ -44,6 +44,7 @@ pub struct Harness {
     provider: Arc<dyn LlmProvider>,
     replica: String,
     api_config: ApiConfig,
+    policy: ApprovalPolicy,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     _tmp: tempfile::TempDir,
@@ -72,6 +73,10 @@ impl Harness {
     }
 
     pub async fn start_with(db: Db, model: Model, api_config: ApiConfig) -> Harness {
+        Self::start_full(db, model, api_config, ApprovalPolicy::default()).await
+    }
+
+    pub async fn start_full(db: Db, model: Model, api_config: ApiConfig, policy: ApprovalPolicy) -> Harness {
         let sim = SimCluster::start(SimOptions { scenario: Scenario::Demo, speed: 20.0, ..SimOptions::default() })
             .await
             .unwrap();
@@ -105,7 +110,7 @@ impl Harness {
         };
         let replica = format!("test-{}", uuid::Uuid::new_v4().simple());
         let (engine, base, stop, server) =
-            serve(&db_url, provider.clone(), kube.clone(), &replica, api_config.clone(), None).await;
+            serve(&db_url, provider.clone(), kube.clone(), &replica, api_config.clone(), policy.clone()).await;
         Harness {
             sim,
             llm,
@@ -117,6 +122,7 @@ impl Harness {
             provider,
             replica,
             api_config,
+            policy,
             stop: Some(stop),
             server: Some(server),
             _tmp: tmp,
@@ -129,7 +135,7 @@ impl Harness {
     pub async fn restart(&mut self) {
         self.shutdown().await;
         let (engine, base, stop, server) =
-            serve(&self.db_url, self.provider.clone(), self.kube.clone(), &self.replica, self.api_config.clone(), None)
+            serve(&self.db_url, self.provider.clone(), self.kube.clone(), &self.replica, self.api_config.clone(), self.policy.clone())
                 .await;
         self.engine = engine;
         self.base = base;
@@ -152,7 +158,7 @@ impl Harness {
     /// A second replica on the same database.
     pub async fn second_replica(&self, replica: &str) -> Replica {
         let (engine, base, stop, server) =
-            serve(&self.db_url, self.provider.clone(), self.kube.clone(), replica, self.api_config.clone(), None).await;
+            serve(&self.db_url, self.provider.clone(), self.kube.clone(), replica, self.api_config.clone(), self.policy.clone()).await;
         Replica { engine, base, _stop: stop, _server: server }
     }
 
@@ -259,7 +265,7 @@ async fn serve(
     kube: kube::Client,
     replica: &str,
     api_config: ApiConfig,
-    listen: Option<SocketAddr>,
+    policy: ApprovalPolicy,
 ) -> (Engine, String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let store = binnacle_store::Store::connect(db_url).await.unwrap();
     let ctx = ToolContext::new(Arc::new(ClusterSet::from_client("sim", kube)), Arc::default());
@@ -268,13 +274,14 @@ async fn serve(
         replica_id: replica.to_string(),
         lease: Duration::from_secs(3),
         pricing: Some((3.0, 15.0)),
+        policy,
         ..EngineConfig::default()
     };
     let engine = Engine::start(store.clone(), provider, tools, config).await.unwrap();
     let state = AppState::new(engine.clone(), api_config, Some(JWT_SECRET)).await.unwrap();
     binnacle_api::auth::ensure_admin(&store, Some(ADMIN_PASSWORD)).await.unwrap();
     let listener =
-        tokio::net::TcpListener::bind(listen.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap())).await.unwrap();
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = binnacle_api::router(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
