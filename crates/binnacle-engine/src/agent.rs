@@ -5,7 +5,7 @@ use crate::toolbox::ToolEntry;
 use crate::{Actor, Engine, EngineError, LiveHandles, preview, redact};
 use binnacle_llm::{ChatMessage, ChatRequest, LlmEvent, StopReason, ToolCallRequest, Usage};
 use binnacle_store::{
-    ApprovalStatus, Message, NewApproval, NewAuditEntry, NewToolCall, Run, RunStatus, ToolCall, ToolCallStatus, now_ms,
+    ApprovalStatus, Message, NewApproval, NewAuditEntry, NewToolCall, Run, RunStatus, ToolCall, ToolCallStatus,
 };
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -730,7 +730,6 @@ fn system_prompt(engine: &Engine, actor: &Actor, context: Option<&str>) -> Strin
         s.push('\n');
         s.push_str(extra);
     }
-    let _ = now_ms();
     s
 }
 

@@ -174,7 +174,7 @@ impl Engine {
         }));
         signals::start_listener(&engine).await?;
         engine.spawn_housekeeping();
-        engine.recover().await?;
+        engine.recover(true).await?;
         Ok(engine)
     }
 
@@ -475,7 +475,7 @@ impl Engine {
                 if let Err(e) = engine.0.store.heartbeat_runs(&engine.0.config.replica_id).await {
                     tracing::warn!(error = %e, "run heartbeat failed");
                 }
-                if let Err(e) = engine.recover().await {
+                if let Err(e) = engine.recover(false).await {
                     tracing::warn!(error = %e, "adopting orphaned runs failed");
                 }
             }
@@ -485,15 +485,26 @@ impl Engine {
     /// Adopts runs nobody drives: those of this replica before a restart, or of a replica whose lease
     /// expired. A run waiting at the gate resumes; a run that was mid-step is marked interrupted (a tool
     /// call may or may not have happened, so it is not repeated blindly).
-    async fn recover(&self) -> Result<(), EngineError> {
+    ///
+    /// At start-up every run of this replica (and, on SQLite, every run) is orphaned. Later passes look only
+    /// at other replicas' runs whose lease expired: this replica's own runs are live, or about to be (a run
+    /// is stored a moment before it goes live).
+    async fn recover(&self, startup: bool) -> Result<(), EngineError> {
         let store = &self.0.store;
-        let stale = if store.backend() == binnacle_store::Backend::Sqlite {
+        let sqlite = store.backend() == binnacle_store::Backend::Sqlite;
+        if sqlite && !startup {
+            return Ok(());
+        }
+        let stale = if sqlite {
             i64::MAX // one replica: whatever is not live here is orphaned
         } else {
             now_ms() - self.0.config.lease.as_millis() as i64
         };
         for run in store.runs_with_status(&[RunStatus::Running, RunStatus::WaitingApproval]).await? {
             if self.live_channel(&run.id).is_some() {
+                continue;
+            }
+            if !startup && run.owner.as_deref() == Some(self.0.config.replica_id.as_str()) {
                 continue;
             }
             if !store.claim_run(&run.id, &self.0.config.replica_id, stale).await? {
