@@ -100,10 +100,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  kubectl describe pod -n payments -l app=payments-api");
     println!("  kubectl logs -n payments deploy/payments-api --previous");
     println!();
-    println!("Press Ctrl-C to stop.");
-    println!("Ask the engine (with the access token from POST /api/v1/auth/login):");
-    println!("  \"what is broken in namespace payments?\"   \"why is pod … failing?\"   \"scale deployment … to 3\"");
+    println!("Ask the engine (with the access token from POST /api/v1/auth/login; see the README):");
+    println!("  \"what is broken in namespace payments?\"   \"why is payments-api failing?\"   \"scale deployment cart in shop to 3\"");
     println!();
+    println!("Press Ctrl-C to stop.");
     super::shutdown_signal().await;
     let _ = stop_engine.send(());
     if let Ok(Err(e)) = engine.task.await {
