@@ -81,10 +81,9 @@ on_both_databases!(refresh_rotates_and_reuse_revokes_the_family, |db| async move
     assert!(audit["items"].as_array().unwrap().iter().any(|e| e["action"] == "auth.refresh_reuse"));
 });
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn expired_and_tampered_tokens_are_refused() {
+on_both_databases!(expired_and_tampered_tokens_are_refused, |db| async move {
     let config = ApiConfig { secure_cookies: false, access_ttl: Duration::from_secs(1), ..ApiConfig::default() };
-    let h = Harness::start_with(Db::Sqlite, Model::Offline, config).await;
+    let h = Harness::start_with(db, Model::Offline, config).await;
     let token = h.admin().await;
     assert_eq!(h.send("GET", "/api/v1/auth/me", Some(&token), None).await.0, 200);
     let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
@@ -97,12 +96,11 @@ async fn expired_and_tampered_tokens_are_refused() {
     let (s, body) = h.send("GET", "/api/v1/auth/me", Some(&token), None).await;
     assert_eq!(s, 401);
     assert_eq!(body["error"]["code"], "token_expired", "{body}");
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn logins_are_rate_limited() {
+on_both_databases!(logins_are_rate_limited, |db| async move {
     let config = ApiConfig { secure_cookies: false, login_max_failures: 3, ..ApiConfig::default() };
-    let h = Harness::start_with(Db::Sqlite, Model::Offline, config).await;
+    let h = Harness::start_with(db, Model::Offline, config).await;
     // Unknown users get the same answer as wrong passwords.
     let (s, body, _) = h.login_raw("nobody", "whatever-password").await;
     assert_eq!(s, 401);
@@ -119,15 +117,14 @@ async fn logins_are_rate_limited() {
         .unwrap();
     assert_eq!(res.status(), 429, "even the right password waits once the limit is hit");
     assert!(res.headers().contains_key("retry-after"));
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn roles_are_checked_on_every_endpoint() {
+on_both_databases!(roles_are_checked_on_every_endpoint, |db| async move {
     let script = Script::turns(vec![
         Turn::tool_call("workload_scale", json!({"name": "cart", "namespace": "shop", "replicas": 2})),
         Turn::text_of("ok"),
     ]);
-    let h = Harness::start(Db::Sqlite, Model::OpenAi(script)).await;
+    let h = Harness::start(db, Model::OpenAi(script)).await;
     let admin = h.admin().await;
     let operator = h.create_user(&admin, "olivia", "operator").await;
     let viewer = h.create_user(&admin, "victor", "viewer").await;
@@ -214,15 +211,14 @@ async fn roles_are_checked_on_every_endpoint() {
         200
     );
     assert_eq!(h.send("GET", "/api/v1/auth/me", Some(&viewer), None).await.0, 401);
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn bad_input_gets_a_clear_error_and_changes_nothing() {
+on_both_databases!(bad_input_gets_a_clear_error_and_changes_nothing, |db| async move {
     let script = Script::turns(vec![
         Turn::tool_call("workload_scale", json!({"name": "cart", "namespace": "shop", "replicas": 6})),
         Turn::text_of("ok"),
     ]);
-    let h = Harness::start(Db::Sqlite, Model::OpenAi(script)).await;
+    let h = Harness::start(db, Model::OpenAi(script)).await;
     let admin = h.admin().await;
     let raw = |body: &'static str| {
         h.http
@@ -317,11 +313,10 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert_eq!(find(&rest, "run.finished").data["status"], "stopped");
     let (_, a) = h.send("GET", &format!("/api/v1/approvals/{id}"), Some(&admin), None).await;
     assert_eq!(a["status"], "cancelled");
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn conversations_rename_search_delete_and_integrations() {
-    let h = Harness::start(Db::Sqlite, Model::OpenAi(Script::turns(vec![Turn::text_of("hello")]))).await;
+on_both_databases!(conversations_rename_search_delete_and_integrations, |db| async move {
+    let h = Harness::start(db, Model::OpenAi(Script::turns(vec![Turn::text_of("hello")]))).await;
     let admin = h.admin().await;
     let (c1, r1) = h.ask(&admin, "first question about payments").await;
     h.run_to_end(&admin, &r1).await;
@@ -369,4 +364,4 @@ async fn conversations_rename_search_delete_and_integrations() {
     assert!(doc["paths"]["/api/v1/approvals/{id}"]["post"]["requestBody"].is_object());
     let metrics = h.http.get(h.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("binnacle_runs_started_total 2"), "{metrics}");
-}
+});

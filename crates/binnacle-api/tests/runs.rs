@@ -237,20 +237,18 @@ on_both_databases!(anthropic_provider_runs_the_same_loop, |db| async move {
     assert!(reqs.last().unwrap().body.to_string().contains("tool_result"));
 });
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn provider_down_ends_the_run_with_a_clear_error() {
-    let h = Harness::start(Db::Sqlite, Model::Down).await;
+on_both_databases!(provider_down_ends_the_run_with_a_clear_error, |db| async move {
+    let h = Harness::start(db, Model::Down).await;
     let admin = h.admin().await;
     let (_, run) = h.ask(&admin, "hello").await;
     let events = h.run_to_end(&admin, &run).await;
     let error = find(&events, "error");
     assert!(error.data["message"].as_str().unwrap().contains("unavailable"), "{:?}", error.data);
     assert_eq!(find(&events, "run.finished").data["status"], "failed");
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn offline_assistant_diagnoses_the_demo_faults() {
-    let h = Harness::start(Db::Sqlite, Model::Offline).await;
+on_both_databases!(offline_assistant_diagnoses_the_demo_faults, |db| async move {
+    let h = Harness::start(db, Model::Offline).await;
     let admin = h.admin().await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -267,7 +265,7 @@ async fn offline_assistant_diagnoses_the_demo_faults() {
         assert!(std::time::Instant::now() < deadline, "the planted faults were not named: {text}");
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-}
+});
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_on_postgres_share_approvals_stops_and_streams() {
@@ -305,9 +303,8 @@ async fn two_replicas_on_postgres_share_approvals_stops_and_streams() {
     drop(b);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn findings_endpoint_reports_the_demo_faults() {
-    let h = Harness::start(Db::Sqlite, Model::Offline).await;
+on_both_databases!(findings_endpoint_reports_the_demo_faults, |db| async move {
+    let h = Harness::start(db, Model::Offline).await;
     let viewer_token = h.admin().await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -324,27 +321,36 @@ async fn findings_endpoint_reports_the_demo_faults() {
     assert_eq!(h.send("GET", "/api/v1/findings?context=nope", Some(&viewer_token), None).await.0, 400);
     assert_eq!(h.send("GET", "/api/v1/findings?namespace=Bad_Name", Some(&viewer_token), None).await.0, 400);
     assert_eq!(h.send("GET", "/api/v1/findings", None, None).await.0, 401);
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn policy_auto_approves_listed_tools_and_namespaces_but_not_destructive_calls() {
+on_both_databases!(policy_auto_approves_listed_tools_and_namespaces_but_not_destructive_calls, |db| async move {
     let script = Script::new(vec![
         ScriptedConversation::when("scale", scale_script(3).conversations[0].turns.clone()),
-        ScriptedConversation::when("restart", vec![
-            Turn::tool_call("rollout_restart", json!({"name": "cart", "namespace": "shop"})),
-            Turn::text_of("restarted"),
-        ]),
-        ScriptedConversation::when("delete", vec![
-            Turn::tool_call("resource_delete", json!({"kind": "configmap", "name": "shop-config", "namespace": "shop"})),
-            Turn::text_of("deleted"),
-        ]),
+        ScriptedConversation::when(
+            "restart",
+            vec![
+                Turn::tool_call("rollout_restart", json!({"name": "cart", "namespace": "shop"})),
+                Turn::text_of("restarted"),
+            ],
+        ),
+        ScriptedConversation::when(
+            "delete",
+            vec![
+                Turn::tool_call(
+                    "resource_delete",
+                    json!({"kind": "configmap", "name": "shop-config", "namespace": "shop"}),
+                ),
+                Turn::text_of("deleted"),
+            ],
+        ),
     ]);
     let policy = binnacle_engine::ApprovalPolicy {
         tools: ["workload_scale".to_string()].into(),
         namespaces: ["shop".to_string()].into(),
     };
-    let config = binnacle_api::ApiConfig { secure_cookies: false, heartbeat: Duration::from_millis(100), ..Default::default() };
-    let h = Harness::start_full(Db::Sqlite, Model::OpenAi(script), config, policy).await;
+    let config =
+        binnacle_api::ApiConfig { secure_cookies: false, heartbeat: Duration::from_millis(100), ..Default::default() };
+    let h = Harness::start_full(db, Model::OpenAi(script), config, policy).await;
     let admin = h.admin().await;
     // A listed tool: approved by policy, no waiting.
     let (_, run) = h.ask(&admin, "scale cart to 3").await;
@@ -367,5 +373,7 @@ async fn policy_auto_approves_listed_tools_and_namespaces_but_not_destructive_ca
     stream.until("run.finished", Duration::from_secs(10)).await;
     assert!(stream.comments >= 2, "heartbeats while waiting: {}", stream.comments);
     let (_, audit) = h.send("GET", "/api/v1/audit?limit=1000", Some(&admin), None).await;
-    assert!(audit["items"].as_array().unwrap().iter().any(|e| e["actor"] == "policy" && e["decision"] == "auto-approved"));
-}
+    assert!(
+        audit["items"].as_array().unwrap().iter().any(|e| e["actor"] == "policy" && e["decision"] == "auto-approved")
+    );
+});

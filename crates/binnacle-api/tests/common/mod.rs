@@ -134,9 +134,15 @@ impl Harness {
     /// restarted pod would have).
     pub async fn restart(&mut self) {
         self.shutdown().await;
-        let (engine, base, stop, server) =
-            serve(&self.db_url, self.provider.clone(), self.kube.clone(), &self.replica, self.api_config.clone(), self.policy.clone())
-                .await;
+        let (engine, base, stop, server) = serve(
+            &self.db_url,
+            self.provider.clone(),
+            self.kube.clone(),
+            &self.replica,
+            self.api_config.clone(),
+            self.policy.clone(),
+        )
+        .await;
         self.engine = engine;
         self.base = base;
         self.stop = Some(stop);
@@ -157,8 +163,15 @@ impl Harness {
 
     /// A second replica on the same database.
     pub async fn second_replica(&self, replica: &str) -> Replica {
-        let (engine, base, stop, server) =
-            serve(&self.db_url, self.provider.clone(), self.kube.clone(), replica, self.api_config.clone(), self.policy.clone()).await;
+        let (engine, base, stop, server) = serve(
+            &self.db_url,
+            self.provider.clone(),
+            self.kube.clone(),
+            replica,
+            self.api_config.clone(),
+            self.policy.clone(),
+        )
+        .await;
         Replica { engine, base, _stop: stop, _server: server }
     }
 
@@ -280,8 +293,7 @@ async fn serve(
     let engine = Engine::start(store.clone(), provider, tools, config).await.unwrap();
     let state = AppState::new(engine.clone(), api_config, Some(JWT_SECRET)).await.unwrap();
     binnacle_api::auth::ensure_admin(&store, Some(ADMIN_PASSWORD)).await.unwrap();
-    let listener =
-        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = binnacle_api::router(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
