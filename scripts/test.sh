@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test suite of Binnacle: builds the workspace once, then runs the Rust suites (unit tests,
-# kube-rs tests against the simulated cluster, the kubectl conformance suite) and the MCP integration tests
-# (tests/python: the official MCP Python SDK against the built binary) with the same build.
+# Runs every test suite of Binnacle: builds the workspace once (which also builds the web UI: npm ci and
+# npm run build, from crates/binnacle-web/build.rs), then runs the Rust suites (unit tests, kube-rs tests
+# against the simulated cluster, the kubectl conformance suite), the MCP integration tests (tests/python:
+# the official MCP Python SDK against the built binary) and the UI's unit and end-to-end tests (web/:
+# vitest, and Playwright driving Debian's chromium against the built binary) with the same build.
 # Installs what the suites need that a fresh machine lacks. Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,8 +60,29 @@ PY
 fi
 echo "helm: ${HELM_BIN:-none} ($("${HELM_BIN:-true}" version --short 2>/dev/null || true))"
 
+# Debian's chromium for the UI's end-to-end tests, installed in the background while cargo builds (about
+# 40 s here); waited for right after the build, before any other apt-get runs.
+chromium_pid=""
+if [ -f web/package.json ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  step "installing chromium (for the UI's end-to-end tests) in the background"
+  chromium_log="$(mktemp)"
+  ( apt-get update -qq && apt-get install -y -qq chromium ) >"$chromium_log" 2>&1 &
+  chromium_pid=$!
+fi
+
+# The build also builds the web app (npm ci when web/node_modules is older than the lockfile, npm run build
+# when web/dist is older than its sources) and embeds it in the binary; without npm it warns and embeds a
+# placeholder page.
 step "building the workspace and every test target once"
 cargo build --workspace --all-targets --locked
+
+if [ -n "$chromium_pid" ]; then
+  if ! wait "$chromium_pid"; then
+    cat "$chromium_log"
+    echo "chromium could not be installed; the UI end-to-end tests will fail"
+  fi
+  rm -f "$chromium_log"
+fi
 
 # One throwaway PostgreSQL server for the whole run (initdb in a temp dir, loopback, a free port; the
 # engine and store suites each make fresh databases on it). The testkit starts it and removes it when this
@@ -103,6 +126,26 @@ if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
 fi
 BINNACLE_BIN="$PWD/target/debug/binnacle" BINNACLE_TESTKIT_BIN="$PWD/target/debug/binnacle-testkit" \
   suite "MCP integration tests" "$venv/bin/python" -m pytest tests/python -q -p no:cacheprovider
+
+# The Command Center (web/): unit tests (vitest) and end-to-end tests (Playwright with Debian's chromium
+# against target/debug/binnacle). The build above already ran `npm ci`; it runs here only when the build
+# skipped npm (BINNACLE_WEB_SKIP_BUILD) and web/node_modules is missing or older than the lockfile.
+if [ ! -f web/package.json ]; then
+  step "skipping the UI suites: web/package.json does not exist yet"
+elif ! command -v npm >/dev/null 2>&1; then
+  step "the UI suites need npm: install Node.js 20 or newer with npm"
+  failed+=("UI unit tests (no npm)" "UI end-to-end tests (no npm)")
+else
+  if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    step "installing the web app's packages (npm ci)"
+    (cd web && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+  fi
+  step "running the UI unit tests (web: npm test)"
+  suite "UI unit tests" npm --prefix web test
+  step "running the UI end-to-end tests (web: npm run e2e, headless chromium)"
+  BINNACLE_BIN="$PWD/target/debug/binnacle" BINNACLE_TESTKIT_BIN="$PWD/target/debug/binnacle-testkit" \
+    CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}" suite "UI end-to-end tests" npm --prefix web run e2e
+fi
 
 if [ "${#failed[@]}" -gt 0 ]; then
   printf '\nFAILED: %s\n' "${failed[@]}"

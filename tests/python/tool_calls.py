@@ -73,6 +73,10 @@ TOOL_CALLS: dict[str, Call] = {
     "resource_delete": Call({"kind": "ConfigMap", "name": "mcp-tests", "namespace": "shop"}),
     # Findings: the analyzers over one snapshot
     "find_issues": Call({"namespaces": ["web", "payments"]}),
+    "explain_finding": Call(
+        {"analyzer": "crash-loop", "kind": "Deployment", "namespace": "payments", "name": "payments-api"},
+        expect="payments-api",
+    ),
     # Helm: reads come from the release Secrets (the demo's podinfo release in apps), no helm binary needed
     "helm_releases_list": Call({}, expect="podinfo"),
     "helm_release_status": Call({"release": "podinfo", "namespace": "apps"}),

@@ -43,6 +43,8 @@ enum Command {
     Tools(commands::mcp::ToolsArgs),
     /// Run the engine: REST + SSE API, agent loop, approval gate, persistence and auth.
     Serve(commands::serve::ServeArgs),
+    /// Find what is broken in a cluster and why (the deterministic analyzers), as a table, JSON or YAML.
+    Findings(commands::findings::FindingsArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
             Command::Mcp(args) => commands::mcp::run(args).await,
             Command::Tools(args) => commands::mcp::tools(args),
             Command::Serve(args) => commands::serve::run(args).await,
+            Command::Findings(args) => commands::findings::run(args).await,
         }
     });
     match result {

@@ -1,5 +1,6 @@
 //! `binnacle serve` and `binnacle demo` as a user runs them: the real binary, its printed URLs and login,
-//! the offline assistant answering through the API, persistence across restarts, and clear start-up errors.
+//! the Command Center at `/`, the offline assistant answering through the API, persistence across
+//! restarts, and clear start-up errors.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -61,6 +62,12 @@ fn start(cmd: &mut Command, until: &str) -> Proc {
 }
 
 fn http(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    let (code, _, body) = http_with_head(method, url, token, body);
+    (code, body)
+}
+
+/// The status, the head (status line and headers, as sent) and the body.
+fn http_with_head(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u16, String, String) {
     let rest = url.trim_start_matches("http://");
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
     let mut stream = std::net::TcpStream::connect(host).expect("connect");
@@ -75,7 +82,8 @@ fn http(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u1
     let mut resp = String::new();
     stream.read_to_string(&mut resp).expect("read");
     let code = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (code, resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((resp.as_str(), ""));
+    (code, head.to_ascii_lowercase(), body.to_string())
 }
 
 fn json(s: &str) -> serde_json::Value {
@@ -112,10 +120,44 @@ fn demo_answers_with_the_offline_assistant() {
         .env_remove("BINNACLE_ADMIN_PASSWORD");
     let demo = start(&mut cmd, "Press Ctrl-C");
     let base = url_in(&demo.lines, "Engine (API)");
-    let password =
-        demo.lines.iter().find_map(|l| l.split("admin / ").nth(1)).expect("the login is printed").trim().to_string();
+    // The Command Center's URL comes first, with the login.
+    let first = demo
+        .lines
+        .iter()
+        .skip_while(|l| !l.contains("demo is running"))
+        .find(|l| l.starts_with("  "))
+        .expect("the demo's lines");
+    assert!(first.contains("Command Center:") && first.contains(&format!("{base}/ ")), "{:?}", demo.lines);
+    let password = first.split("admin / ").nth(1).expect("the login is printed").trim().trim_end_matches(')');
     assert!(demo.lines.iter().any(|l| l.contains("offline assistant")), "{:?}", demo.lines);
-    let token = login(&base, &password);
+    let token = login(&base, password);
+
+    // `/` serves the app (or, when the UI was not built into this binary, the page that says so) as HTML
+    // with its security headers; a deep link gets the same page; API paths keep their JSON 404.
+    let (code, head, page) = http_with_head("GET", &format!("{base}/"), None, None);
+    assert_eq!(code, 200, "{head}");
+    assert!(head.contains("content-type: text/html"), "{head}");
+    assert!(head.contains("content-security-policy: default-src 'self'"), "{head}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    assert!(page.to_ascii_lowercase().starts_with("<!doctype html>"), "{page}");
+    let (code, head, deep) =
+        http_with_head("GET", &format!("{base}/conversations/0192f5d0-0000-7000-8000-000000000000"), None, None);
+    assert_eq!(code, 200, "{head}");
+    assert!(head.contains("content-type: text/html"), "{head}");
+    assert_eq!(deep, page, "a deep link loads the same page");
+    if page.contains("was not built") {
+        assert!(demo.lines.iter().any(|l| l.contains("not built into this binary")), "{:?}", demo.lines);
+    } else {
+        let script = page.split('"').find(|s| s.starts_with("/assets/") && s.ends_with(".js")).expect("a script");
+        let (code, head, _) = http_with_head("GET", &format!("{base}{script}"), None, None);
+        assert_eq!(code, 200, "{script}: {head}");
+        assert!(head.contains("content-type: text/javascript"), "{head}");
+        assert!(head.contains("cache-control: public, max-age=31536000, immutable"), "{head}");
+    }
+    let (code, head, body) = http_with_head("GET", &format!("{base}/api/v1/nope"), None, None);
+    assert_eq!(code, 404, "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert_eq!(json(&body)["error"]["code"], "not_found", "{body}");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (code, body) = http(

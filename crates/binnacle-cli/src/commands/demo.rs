@@ -1,6 +1,7 @@
 //! `binnacle demo`: everything at once with no cluster and no API key: a simulated cluster with the demo
 //! scenario and a kubeconfig for it, the MCP tools over HTTP, and the engine (API, SQLite, the offline
-//! assistant unless an LLM is configured) with an `admin` login printed at start.
+//! assistant unless an LLM is configured) serving the Command Center at its URL, with an `admin` login
+//! printed at start.
 
 use super::mcp::McpArgs;
 use super::sim::{self, SimArgs};
@@ -82,8 +83,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let provider = engine.engine.provider();
     println!("Binnacle demo is running.");
     println!();
+    println!("  Command Center:     http://{}/  (log in as admin / {password})", engine.addr);
+    super::serve::print_ui_note(22);
     println!("  Engine (API):       http://{}/api/v1  (OpenAPI: /api/v1/openapi.json)", engine.addr);
-    println!("  Login:              admin / {password}");
     if provider.offline {
         println!("  Model:              offline assistant (no API key needed; set BINNACLE_LLM_* to use an LLM)");
     } else {
@@ -101,7 +103,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  kubectl logs -n payments deploy/payments-api --previous");
     println!();
     println!("Ask the engine (with the access token from POST /api/v1/auth/login; see the README):");
-    println!("  \"what is broken in namespace payments?\"   \"why is payments-api failing?\"   \"scale deployment cart in shop to 3\"");
+    println!(
+        "  \"what is broken in namespace payments?\"   \"why is payments-api failing?\"   \"scale deployment cart in shop to 3\""
+    );
     println!();
     println!("Press Ctrl-C to stop.");
     super::shutdown_signal().await;

@@ -1,6 +1,7 @@
 //! The subcommands.
 
 pub mod demo;
+pub mod findings;
 pub mod mcp;
 pub mod serve;
 pub mod sim;

@@ -1,5 +1,5 @@
 //! `binnacle serve`: the engine — REST + SSE under `/api/v1`, the agent loop, the approval gate,
-//! persistence and auth.
+//! persistence and auth — and the Command Center (the web UI, `binnacle-web`) at `/`.
 
 use super::mcp::{filter, load_clusters, parse_duration, tool_settings};
 use anyhow::{Context, bail};
@@ -214,7 +214,8 @@ pub async fn start(
         .await
         .with_context(|| format!("cannot listen on {}: is the port free?", args.listen))?;
     let addr = listener.local_addr()?;
-    let app = binnacle_api::router(state);
+    // The Command Center answers everything the API does not (`/`, its assets, deep links).
+    let app = binnacle_api::router(state).fallback_service(binnacle_web::router());
     let engine_for_stop = engine.clone();
     let task = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -228,11 +229,21 @@ pub async fn start(
     Ok(Running { addr, engine, admin_password, task })
 }
 
+/// Under the UI's URL, indented by `indent`: a line saying so when this binary has no Command Center
+/// (it then serves a page that says how to build it).
+pub fn print_ui_note(indent: usize) {
+    if let Some(reason) = binnacle_web::not_built_reason() {
+        println!("{:indent$}(not built into this binary: {reason}; the page says how to build it)", "");
+    }
+}
+
 /// Runs `binnacle serve` until SIGINT/SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let running = start(args, None, super::shutdown_signal()).await?;
     let p = running.engine.provider();
     println!("Binnacle engine listening on http://{}", running.addr);
+    println!("  UI:       http://{}/  (the Command Center)", running.addr);
+    print_ui_note(12);
     println!("  API:      http://{}/api/v1  (OpenAPI: /api/v1/openapi.json)", running.addr);
     println!("  Metrics:  http://{}/metrics", running.addr);
     if p.offline {

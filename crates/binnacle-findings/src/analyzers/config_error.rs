@@ -1,6 +1,7 @@
 //! Containers that cannot be created because configuration they reference is missing.
 
 use super::{Analyzer, container_spec, describe, group_events, group_pods, pod_group_finding};
+use crate::At;
 use crate::finding::{Finding, Severity, sanitize};
 use crate::snapshot::{Snapshot, statuses};
 use binnacle_objects::pointer::get_str;
@@ -64,8 +65,7 @@ fn missing_refs(snap: &Snapshot, ns: &str, container: &Value) -> Vec<String> {
             None => out.push(format!("{kind} {name} is missing")),
             Some(obj) => {
                 if let Some(key) = key {
-                    let has =
-                        ["/data", "/binaryData"].iter().any(|p| obj.pointer(p).and_then(|d| d.get(key)).is_some());
+                    let has = ["/data", "/binaryData"].iter().any(|p| obj.at(p).and_then(|d| d.get(key)).is_some());
                     if !has {
                         out.push(format!("{kind} {name} has no key {key}"));
                     }
@@ -74,10 +74,10 @@ fn missing_refs(snap: &Snapshot, ns: &str, container: &Value) -> Vec<String> {
         }
     };
     for env in container.get("env").and_then(Value::as_array).into_iter().flatten() {
-        if let Some(r) = env.pointer("/valueFrom/configMapKeyRef") {
+        if let Some(r) = env.at("/valueFrom/configMapKeyRef") {
             check("configmaps", "ConfigMap", r, get_str(r, "/key"));
         }
-        if let Some(r) = env.pointer("/valueFrom/secretKeyRef") {
+        if let Some(r) = env.at("/valueFrom/secretKeyRef") {
             check("secrets", "Secret", r, get_str(r, "/key"));
         }
     }

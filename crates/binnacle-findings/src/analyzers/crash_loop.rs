@@ -1,12 +1,14 @@
 //! Pods in CrashLoopBackOff, with the last lines of the crashed container.
 
 use super::{Analyzer, group_events, group_pods, pod_group_finding};
+use crate::At;
 use crate::finding::{Finding, ProposedCall, Severity};
 use crate::snapshot::{Snapshot, statuses};
 use binnacle_objects::pointer::get_str;
 use serde_json::json;
 
-/// Reports containers waiting in `CrashLoopBackOff` (except OOM kills, reported by `oom-killed`).
+/// Reports containers waiting in `CrashLoopBackOff` (except OOM kills, reported by `oom-killed`, and restarts by
+/// a failing liveness probe, reported by `failing-liveness`).
 pub struct CrashLoop;
 
 impl Analyzer for CrashLoop {
@@ -18,12 +20,13 @@ impl Analyzer for CrashLoop {
         let groups = group_pods(snap, |pod| {
             statuses(pod).find_map(|cs| {
                 let crashing = get_str(cs, "/state/waiting/reason") == Some("CrashLoopBackOff")
-                    && get_str(cs, "/lastState/terminated/reason") != Some("OOMKilled");
+                    && get_str(cs, "/lastState/terminated/reason") != Some("OOMKilled")
+                    && super::liveness::liveness_failure(snap, pod).is_none();
                 crashing.then(|| {
                     let container = get_str(cs, "/name").unwrap_or_default().to_string();
-                    let code = cs.pointer("/lastState/terminated/exitCode").and_then(serde_json::Value::as_i64);
+                    let code = cs.at("/lastState/terminated/exitCode").and_then(serde_json::Value::as_i64);
                     let reason = get_str(cs, "/lastState/terminated/reason").unwrap_or("Error");
-                    let restarts = cs.pointer("/restartCount").and_then(serde_json::Value::as_i64).unwrap_or(0);
+                    let restarts = cs.at("/restartCount").and_then(serde_json::Value::as_i64).unwrap_or(0);
                     let line = format!(
                         "container {container}: waiting CrashLoopBackOff, last terminated {reason} (exit code {}), {restarts} restarts",
                         code.map_or("?".into(), |c| c.to_string())

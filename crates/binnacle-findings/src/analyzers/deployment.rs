@@ -1,6 +1,7 @@
 //! Deployments short of available replicas or past their progress deadline.
 
 use super::{Analyzer, condition, condition_line, describe, int};
+use crate::At;
 use crate::finding::{Evidence, Finding, ProposedCall, Severity};
 use crate::snapshot::{Snapshot, name_of, ns_of};
 use serde_json::json;
@@ -30,7 +31,7 @@ impl Analyzer for DeploymentUnavailable {
                 let desired = int(d, "/spec/replicas").unwrap_or(1);
                 let conditions = ["Available", "Progressing"].iter().filter_map(|t| condition_line(d, t)).collect();
                 let revision = d
-                    .pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
+                    .at("/metadata/annotations/deployment.kubernetes.io~1revision")
                     .and_then(serde_json::Value::as_str)
                     .and_then(|r| r.parse::<i64>().ok())
                     .unwrap_or(1);

@@ -1,6 +1,7 @@
 //! HorizontalPodAutoscalers that cannot read metrics or are pinned at their maximum.
 
 use super::{Analyzer, condition, condition_line, describe, int};
+use crate::At;
 use crate::finding::{Evidence, Finding, Severity, sanitize};
 use crate::snapshot::{Snapshot, name_of, ns_of};
 use binnacle_objects::pointer::get_str;
@@ -22,7 +23,7 @@ fn target_starting(snap: &Snapshot, hpa: &serde_json::Value) -> bool {
     }
     // The HPA has not re-evaluated since its target became available: its failure predates the target's pods.
     let transition = |obj: &serde_json::Value, type_: &str| {
-        obj.pointer("/status/conditions")?
+        obj.at("/status/conditions")?
             .as_array()?
             .iter()
             .find(|c| get_str(c, "/type") == Some(type_))

@@ -4,7 +4,7 @@ use super::{Analyzer, condition, condition_line, describe};
 use crate::finding::{Evidence, Finding, Severity, sanitize};
 use crate::snapshot::{Snapshot, name_of, ns_of};
 
-/// Reports Jobs with `Failed=True` (e.g. `BackoffLimitExceeded`).
+/// Reports Jobs with `Failed=True` (e.g. `BackoffLimitExceeded`), except those a CronJob created.
 pub struct JobFailed;
 
 impl Analyzer for JobFailed {
@@ -16,6 +16,10 @@ impl Analyzer for JobFailed {
         snap.list("jobs")
             .iter()
             .filter_map(|j| {
+                // A CronJob's failing Jobs are reported once, on the CronJob (`cronjob-failing`).
+                if crate::snapshot::controller(j).is_some_and(|(kind, _)| kind == "CronJob") {
+                    return None;
+                }
                 let (_, reason, message) = condition(j, "Failed").filter(|c| c.0 == "True")?;
                 let (ns, name) = (ns_of(j), name_of(j));
                 let failed = super::int(j, "/status/failed").unwrap_or(0);

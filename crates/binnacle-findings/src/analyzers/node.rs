@@ -1,6 +1,7 @@
 //! Nodes that are NotReady, under pressure or cordoned.
 
 use super::{Analyzer, condition, condition_line, describe};
+use crate::At;
 use crate::finding::{Evidence, Finding, Severity};
 use crate::snapshot::{Snapshot, name_of};
 
@@ -31,7 +32,7 @@ impl Analyzer for NodeProblems {
                     conditions.extend(condition_line(node, p));
                 }
             }
-            if node.pointer("/spec/unschedulable").and_then(serde_json::Value::as_bool) == Some(true) {
+            if node.at("/spec/unschedulable").and_then(serde_json::Value::as_bool) == Some(true) {
                 problems.push("SchedulingDisabled".to_string());
                 conditions.push("spec.unschedulable=true (cordoned)".into());
             }

@@ -1,6 +1,7 @@
 //! Containers killed for running out of memory.
 
 use super::{Analyzer, container_spec, describe, group_events, group_pods, pod_group_finding};
+use crate::At;
 use crate::finding::{Finding, Severity};
 use crate::snapshot::{Snapshot, statuses};
 use binnacle_objects::pointer::get_str;
@@ -24,7 +25,7 @@ impl Analyzer for OomKilled {
                         .and_then(|c| get_str(c, "/resources/limits/memory"))
                         .unwrap_or("none")
                         .to_string();
-                    let restarts = cs.pointer("/restartCount").and_then(serde_json::Value::as_i64).unwrap_or(0);
+                    let restarts = cs.at("/restartCount").and_then(serde_json::Value::as_i64).unwrap_or(0);
                     let line = format!(
                         "container {container}: last terminated OOMKilled (memory limit {limit}), {restarts} restarts"
                     );

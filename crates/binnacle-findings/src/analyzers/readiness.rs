@@ -1,6 +1,7 @@
 //! Running pods that never become Ready.
 
 use super::{Analyzer, condition, condition_line, describe, group_events, group_pods, pod_group_finding};
+use crate::At;
 use crate::finding::{Finding, Severity};
 use crate::snapshot::{Snapshot, statuses};
 use binnacle_objects::pointer::get_str;
@@ -21,11 +22,14 @@ impl Analyzer for FailingReadiness {
                 return None;
             }
             let cs = statuses(pod).find(|cs| {
-                cs.pointer("/state/running").is_some()
-                    && cs.pointer("/ready").and_then(serde_json::Value::as_bool) == Some(false)
+                cs.at("/state/running").is_some() && cs.at("/ready").and_then(serde_json::Value::as_bool) == Some(false)
             })?;
             let unhealthy = snap.events_for("Pod", crate::snapshot::ns_of(pod), crate::snapshot::name_of(pod));
-            let probe = unhealthy.iter().find(|e| e.reason == "Unhealthy")?;
+            let probe = unhealthy.iter().find(|e| {
+                e.reason == "Unhealthy"
+                    && !e.message.starts_with("Liveness probe")
+                    && !e.message.starts_with("Startup probe")
+            })?;
             let container = get_str(cs, "/name").unwrap_or_default().to_string();
             let conds = condition_line(pod, "Ready").into_iter().collect();
             Some((container, probe.message.clone(), conds))

@@ -1,6 +1,7 @@
 //! Argo Rollouts that are degraded or paused.
 
 use super::{Analyzer, int};
+use crate::At;
 use crate::finding::{Evidence, Finding, ProposedCall, Severity, sanitize};
 use crate::snapshot::{Snapshot, name_of, ns_of};
 use binnacle_objects::pointer::get_str;
@@ -15,7 +16,7 @@ impl Analyzer for ArgoRollout {
     }
 
     fn analyze(&self, snap: &Snapshot) -> Vec<Finding> {
-        if !snap.rollouts_served {
+        if !snap.is_served("rollouts") {
             return Vec::new();
         }
         snap.list("rollouts")
@@ -24,16 +25,16 @@ impl Analyzer for ArgoRollout {
                 let (ns, name) = (ns_of(r), name_of(r));
                 let phase = get_str(r, "/status/phase").unwrap_or_default();
                 let paused = phase == "Paused"
-                    || r.pointer("/spec/paused").and_then(Value::as_bool) == Some(true)
-                    || r.pointer("/status/pauseConditions").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
-                let degraded = phase == "Degraded" || r.pointer("/status/abort").and_then(Value::as_bool) == Some(true);
+                    || r.at("/spec/paused").and_then(Value::as_bool) == Some(true)
+                    || r.at("/status/pauseConditions").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+                let degraded = phase == "Degraded" || r.at("/status/abort").and_then(Value::as_bool) == Some(true);
                 if !paused && !degraded {
                     return None;
                 }
                 let step = int(r, "/status/currentStepIndex");
-                let steps = r.pointer("/spec/strategy/canary/steps").and_then(Value::as_array).map_or(0, Vec::len);
+                let steps = r.at("/spec/strategy/canary/steps").and_then(Value::as_array).map_or(0, Vec::len);
                 let weight = step.and_then(|i| {
-                    let steps = r.pointer("/spec/strategy/canary/steps")?.as_array()?;
+                    let steps = r.at("/spec/strategy/canary/steps")?.as_array()?;
                     let reached = usize::try_from(i).ok()?.min(steps.len());
                     steps[..reached].iter().rev().find_map(|s| int(s, "/setWeight"))
                 });
@@ -46,7 +47,7 @@ impl Analyzer for ArgoRollout {
                         weight.map_or(String::new(), |w| format!(", canary weight {w}%"))
                     ));
                 }
-                for c in r.pointer("/status/pauseConditions").and_then(Value::as_array).into_iter().flatten() {
+                for c in r.at("/status/pauseConditions").and_then(Value::as_array).into_iter().flatten() {
                     conditions.push(format!("paused: {}", get_str(c, "/reason").unwrap_or_default()));
                 }
                 if !message.is_empty() {
