@@ -60,6 +60,7 @@ on_both_databases!(read_only_question_streams_and_persists, |db| async move {
     assert_eq!(replay["conversation"]["promptTokens"], 400);
     let roles: Vec<&str> = replay["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
     assert_eq!(roles, vec!["user", "assistant", "tool", "assistant"]);
+    assert_eq!(replay["messages"][0]["runId"], run.as_str(), "the user message names the run that answered it");
     assert_eq!(replay["toolCalls"][0]["tool"], "resources_list");
     assert_eq!(replay["toolCalls"][0]["status"], "succeeded");
     // The audit log recorded the call and its chain verifies.
@@ -88,6 +89,7 @@ on_both_databases!(mutating_call_waits_is_approved_and_changes_the_cluster, |db|
     assert_eq!(required.data["arguments"]["replicas"], 4);
     let preview = &required.data["preview"];
     assert_eq!(preview["kind"], "dry-run", "{preview}");
+    assert_eq!(preview["hints"]["readOnly"], false, "{preview}");
     assert!(preview["diff"].as_str().unwrap().contains("+  replicas: 4"), "{preview}");
     // Nothing changed yet: the preview was a dry run, and the run waits.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -159,7 +161,9 @@ on_both_databases!(stop_cancels_a_run_at_once, |db| async move {
     );
     // The partial answer is kept, and the conversation accepts a new message.
     let (_, replay) = h.send("GET", &format!("/api/v1/conversations/{conv}"), Some(&admin), None).await;
-    assert!(replay["messages"].to_string().contains("thinking about it"));
+    let last = replay["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["data"]["content"], "thinking about it");
+    assert_eq!(last["data"]["stopped"], true);
 });
 
 on_both_databases!(pending_approval_survives_a_restart, |db| async move {
@@ -230,6 +234,10 @@ on_both_databases!(anthropic_provider_runs_the_same_loop, |db| async move {
     let (_, run) = h.ask(&admin, "deployments in shop?").await;
     let events = h.run_to_end(&admin, &run).await;
     assert!(names(&events).contains(&"thinking"));
+    let (_, replay) = h.send("GET", &format!("/api/v1/runs/{run}"), Some(&admin), None).await;
+    let conv = replay["run"]["conversationId"].as_str().unwrap().to_string();
+    let (_, replay) = h.send("GET", &format!("/api/v1/conversations/{conv}"), Some(&admin), None).await;
+    assert_eq!(replay["messages"][1]["data"]["thinking"], "Let me list them.", "thinking is kept for replay");
     assert_eq!(find(&events, "tool.result").data["isError"], false);
     assert_eq!(text_of(&events), "Two deployments.");
     assert_eq!(find(&events, "run.finished").data["status"], "completed");

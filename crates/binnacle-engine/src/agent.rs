@@ -123,7 +123,7 @@ async fn run_loop(engine: &Engine, run: &Run, actor: &Actor, live: &LiveHandles)
             Ok(t) => t,
             Err(TurnError::Stopped(partial)) => {
                 if !partial.is_empty() {
-                    let data = json!({"role": "assistant", "content": format!("{partial}\n\n*(stopped)*")});
+                    let data = json!({"role": "assistant", "content": partial, "stopped": true});
                     store.append_message(&run.conversation_id, Some(&run.id), "assistant", &data).await?;
                 }
                 return Ok(Outcome::Stopped);
@@ -132,7 +132,11 @@ async fn run_loop(engine: &Engine, run: &Run, actor: &Actor, live: &LiveHandles)
             Err(TurnError::Store(e)) => return Err(e),
         };
         let message = ChatMessage::Assistant { content: turn.text.clone(), tool_calls: turn.tool_calls.clone() };
-        let data = serde_json::to_value(&message).unwrap_or(Value::Null);
+        let mut data = serde_json::to_value(&message).unwrap_or(Value::Null);
+        // Reasoning is kept for replay (it is not sent back to the model).
+        if !turn.thinking.is_empty() {
+            data["thinking"] = Value::String(turn.thinking.clone());
+        }
         let stored = store.append_message(&run.conversation_id, Some(&run.id), "assistant", &data).await?;
         live.channel.emit(
             names::MESSAGE_COMPLETED,
@@ -149,6 +153,7 @@ async fn run_loop(engine: &Engine, run: &Run, actor: &Actor, live: &LiveHandles)
 
 struct Turn {
     text: String,
+    thinking: String,
     tool_calls: Vec<ToolCallRequest>,
     stop: StopReason,
 }
@@ -169,6 +174,7 @@ async fn model_turn(
     let started = Instant::now();
     let mut stream = engine.0.llm.stream(request);
     let mut text = String::new();
+    let mut thinking = String::new();
     let mut tool_calls = Vec::new();
     let mut usage = Usage::default();
     let mut first_token: Option<Duration> = None;
@@ -187,6 +193,7 @@ async fn model_turn(
             }
             Some(Ok(LlmEvent::ThinkingDelta(d))) => {
                 first_token.get_or_insert_with(|| started.elapsed());
+                thinking.push_str(&d);
                 live.channel.emit(names::THINKING, json!({"delta": d}));
             }
             Some(Ok(LlmEvent::ToolCall(call))) => {
@@ -234,7 +241,7 @@ async fn model_turn(
             "durationMs": elapsed.as_millis() as i64,
         }),
     );
-    Ok(Turn { text, tool_calls, stop })
+    Ok(Turn { text, thinking, tool_calls, stop })
 }
 
 enum Step {
@@ -398,7 +405,10 @@ async fn request_approval(
     args: &Value,
 ) -> Result<binnacle_store::Approval, EngineError> {
     let store = &engine.0.store;
-    let preview = preview::preview(&engine.0.tools, entry, args).await;
+    let mut preview = preview::preview(&engine.0.tools, entry, args).await;
+    // The tool's hints travel with the preview, so a stored approval shows them too (and they are bound by
+    // the hash like the rest of what the approver sees).
+    preview["hints"] = serde_json::to_value(entry.hints).unwrap_or(Value::Null);
     let hash = preview::preview_hash(&entry.name, args, &preview);
     let approval = store
         .insert_approval(&NewApproval {

@@ -255,7 +255,6 @@ impl Engine {
         if let Some(ctx) = context {
             data["context"] = Value::String(ctx.to_string());
         }
-        store.append_message(&conversation.id, None, "user", &data).await?;
         let info = self.0.llm.info();
         let run = store
             .create_run(&NewRun {
@@ -266,6 +265,8 @@ impl Engine {
                 owner: self.0.config.replica_id.clone(),
             })
             .await?;
+        // The user's message carries the id of the run that answers it, so a replay pairs them exactly.
+        store.append_message(&conversation.id, Some(&run.id), "user", &data).await?;
         self.0.metrics.runs_started.inc();
         let live = self.go_live(&run.id, 1);
         live.channel.emit(

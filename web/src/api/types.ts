@@ -78,7 +78,7 @@ export interface ToolCallRequest {
 /** The stored form of a chat message (`data` of a message). */
 export type ChatMessageData =
   | { role: 'user'; content: string; context?: string }
-  | { role: 'assistant'; content: string; tool_calls?: ToolCallRequest[] }
+  | { role: 'assistant'; content: string; tool_calls?: ToolCallRequest[]; thinking?: string; stopped?: boolean }
   | { role: 'tool'; call_id: string; name: string; content: string; is_error?: boolean };
 
 /** A stored message. */

@@ -75,6 +75,7 @@ export function runFromStore(run: Run, messages: Message[], toolCalls: ToolCall[
   const calls = toolCalls.filter((t) => t.runId === run.id);
   for (const m of mine) {
     if (m.data.role !== 'assistant') continue;
+    if (m.data.thinking) items.push({ kind: 'thinking', key: `t${m.seq}`, text: m.data.thinking, done: true });
     if (m.data.content) items.push({ kind: 'text', key: `m${m.seq}`, text: m.data.content, done: true });
     (m.data.tool_calls ?? []).forEach((req, n) => {
       const tc = calls.find((t) => t.callId === req.id);
@@ -87,13 +88,16 @@ export function runFromStore(run: Run, messages: Message[], toolCalls: ToolCall[
   return view;
 }
 
-/** Pairs each user message with the run it started (the n-th user message started the n-th run). */
+/**
+ * Pairs each user message with the run it started: by the message's `runId`, or for older records without
+ * one, by order (the n-th user message started the n-th run).
+ */
 export function replayConversation(r: ConversationReplay): Exchange[] {
   const messages = r.messages.slice().sort((a, b) => a.seq - b.seq);
   const runs = r.runs.slice().sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id));
   const users = messages.filter((m) => m.data.role === 'user');
   return users.map((m, i) => {
-    const run = runs[i];
+    const run = (m.runId ? runs.find((x) => x.id === m.runId) : undefined) ?? runs[i];
     const data = m.data.role === 'user' ? m.data : { content: '', context: undefined };
     return {
       key: m.id,
