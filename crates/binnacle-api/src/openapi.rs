@@ -264,7 +264,7 @@ const OPS: &[Op] = &[
     Op {
         method: "get",
         path: "/findings",
-        summary: "What is broken (?namespace=a,b&context=&minSeverity=&limit=), from the analyzers, no model",
+        summary: "What is broken (?namespace=a,b&cluster=&analyzer=&kind=&minSeverity=&limit=), from the analyzers, no model",
         role: "viewer",
         body: None,
         ok: ("200", "summary, report"),

@@ -326,7 +326,14 @@ on_both_databases!(findings_endpoint_reports_the_demo_faults, |db| async move {
         assert!(std::time::Instant::now() < deadline, "{body}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let (s, body) = h
+        .send("GET", "/api/v1/findings?namespace=payments&analyzer=oom-killed&cluster=sim", Some(&viewer_token), None)
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let findings = body["report"]["findings"].as_array().unwrap();
+    assert!(!findings.is_empty() && findings.iter().all(|f| f["analyzer"] == "oom-killed"), "{body}");
     assert_eq!(h.send("GET", "/api/v1/findings?context=nope", Some(&viewer_token), None).await.0, 400);
+    assert_eq!(h.send("GET", "/api/v1/findings?cluster=nope", Some(&viewer_token), None).await.0, 400);
     assert_eq!(h.send("GET", "/api/v1/findings?namespace=Bad_Name", Some(&viewer_token), None).await.0, 400);
     assert_eq!(h.send("GET", "/api/v1/findings", None, None).await.0, 401);
 });

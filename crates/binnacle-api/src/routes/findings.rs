@@ -17,18 +17,27 @@ pub(crate) struct FindingsQuery {
     namespace: Option<String>,
     /// The kubeconfig context (default: the server's).
     context: Option<String>,
+    /// Another name for `context` (`?cluster=`).
+    cluster: Option<String>,
+    /// Comma-separated analyzers (e.g. `crash-loop,image-pull`; default: all).
+    analyzer: Option<String>,
+    /// Comma-separated kinds (e.g. `Deployment,Pod`; default: all).
+    kind: Option<String>,
     /// `critical`, `warning` or `info` (default).
     min_severity: Option<String>,
     /// 1–500 (default 50).
     limit: Option<u32>,
 }
 
-/// `GET /findings?namespace=a,b&context=c&minSeverity=warning&limit=50`.
+/// `GET /findings?namespace=a,b&cluster=c&analyzer=x,y&kind=Pod&minSeverity=warning&limit=50`.
 pub(crate) async fn list(
     State(state): State<AppState>,
     _user: AuthUser,
-    Query(q): Query<FindingsQuery>,
+    Query(mut q): Query<FindingsQuery>,
 ) -> ApiResult<Json<Value>> {
+    if q.context.is_none() {
+        q.context = q.cluster.take();
+    }
     let tools = state.engine().tools();
     if let Some(ctx) = &q.context
         && !tools.contexts().iter().any(|c| c == ctx)
@@ -42,16 +51,10 @@ pub(crate) async fn list(
         .get("find_issues")
         .cloned()
         .ok_or_else(|| ApiError::not_found("the findings toolset is not enabled on this server (--toolsets)"))?;
-    let namespaces: Vec<String> = q
-        .namespace
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    let mut args = json!({"namespaces": namespaces});
+    let list = |v: &Option<String>| -> Vec<String> {
+        v.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    };
+    let mut args = json!({"namespaces": list(&q.namespace), "analyzers": list(&q.analyzer), "kinds": list(&q.kind)});
     if let Some(s) = q.min_severity {
         args["minSeverity"] = Value::String(s);
     }
