@@ -45,6 +45,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Find what is broken in a cluster and why (the deterministic analyzers), as a table, JSON or YAML.
     Findings(commands::findings::FindingsArgs),
+    /// Serve the MCP gateway of a `Gateway` object: every discovered MCP server's tools behind one endpoint.
+    Gateway(commands::gateway::GatewayArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
             Command::Tools(args) => commands::mcp::tools(args),
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Findings(args) => commands::findings::run(args).await,
+            Command::Gateway(args) => commands::gateway::run(args).await,
         }
     });
     match result {

@@ -69,12 +69,10 @@ impl GatewayConfig {
                  (e.g. mcp-enabled: \"true\") or matchExpressions, or remove it for the default",
             ));
         }
-        let namespace_selector = spec
-            .namespace_selector
-            .as_ref()
-            .map(selector)
-            .transpose()
-            .map_err(|e| SpecProblem::new("InvalidNamespaceSelector", format!("namespaceSelector is invalid: {e}")))?;
+        let namespace_selector =
+            spec.namespace_selector.as_ref().map(selector).transpose().map_err(|e| {
+                SpecProblem::new("InvalidNamespaceSelector", format!("namespaceSelector is invalid: {e}"))
+            })?;
         let mut namespaces = BTreeSet::new();
         for (i, ns) in spec.namespaces.iter().enumerate() {
             check_dns1123_label(ns).map_err(|e| {
@@ -95,7 +93,8 @@ impl GatewayConfig {
                 ),
             ));
         }
-        let policy = Policy::compile(spec.tool_policy.as_ref()).map_err(|e| SpecProblem::new("InvalidToolPolicy", e))?;
+        let policy =
+            Policy::compile(spec.tool_policy.as_ref()).map_err(|e| SpecProblem::new("InvalidToolPolicy", e))?;
         let timeout = spec.call_timeout_seconds.unwrap_or(DEFAULT_CALL_TIMEOUT_SECONDS);
         if !(1..=3600).contains(&timeout) {
             return Err(SpecProblem::new(
@@ -152,10 +151,7 @@ fn selector(sel: &LabelSelector) -> Result<Selector, String> {
         let values = expr.values.as_deref().unwrap_or_default();
         match expr.operator.as_str() {
             "In" | "NotIn" if values.is_empty() => {
-                return Err(format!(
-                    "matchExpressions[{i}] ({} {}) needs at least one value",
-                    expr.key, expr.operator
-                ));
+                return Err(format!("matchExpressions[{i}] ({} {}) needs at least one value", expr.key, expr.operator));
             }
             "Exists" | "DoesNotExist" if !values.is_empty() => {
                 return Err(format!("matchExpressions[{i}] ({} {}) must have no values", expr.key, expr.operator));

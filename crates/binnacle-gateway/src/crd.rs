@@ -23,6 +23,8 @@ pub const DEFAULT_CALL_TIMEOUT_SECONDS: i64 = 60;
 
 /// Spec of a `Gateway`: which Services are MCP servers, how the gateway serves them, and which tools it
 /// lets through.
+// Several `printcolumn(...)` attributes are how kube's derive takes columns.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "binnacle.dev",

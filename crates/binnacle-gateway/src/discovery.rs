@@ -119,10 +119,9 @@ fn mcp_type(svc: &Service) -> Result<McpType, String> {
 fn mcp_port(svc: &Service) -> Result<&ServicePort, String> {
     let ports: &[ServicePort] = svc.spec.as_ref().and_then(|s| s.ports.as_deref()).unwrap_or_default();
     if let Some(want) = annotation(svc, &[ANNOTATION_PORT]) {
-        return ports
-            .iter()
-            .find(|p| p.name.as_deref() == Some(want) || p.port.to_string() == want)
-            .ok_or_else(|| format!("annotation {ANNOTATION_PORT} names port {want:?}, which the Service does not have"));
+        return ports.iter().find(|p| p.name.as_deref() == Some(want) || p.port.to_string() == want).ok_or_else(|| {
+            format!("annotation {ANNOTATION_PORT} names port {want:?}, which the Service does not have")
+        });
     }
     ports
         .iter()
@@ -260,7 +259,8 @@ impl Watches {
             };
             let (reader, writer) = reflector::store();
             w.services.push(reader);
-            let stream = watcher(services, watcher::Config::default().labels(&labels)).default_backoff().reflect(writer);
+            let stream =
+                watcher(services, watcher::Config::default().labels(&labels)).default_backoff().reflect(writer);
             w.push(Source::Services, stream);
             let slices: Api<EndpointSlice> = match ns {
                 Some(ns) => Api::namespaced(client.clone(), ns),
@@ -268,8 +268,9 @@ impl Watches {
             };
             let (reader, writer) = reflector::store();
             w.slices.push(reader);
-            let stream =
-                watcher(slices, watcher::Config::default().labels(SERVICE_NAME_LABEL)).default_backoff().reflect(writer);
+            let stream = watcher(slices, watcher::Config::default().labels(SERVICE_NAME_LABEL))
+                .default_backoff()
+                .reflect(writer);
             w.push(Source::Slices, stream);
         }
         if let Some(sel) = &config.namespace_selector {
@@ -330,13 +331,7 @@ pub async fn run(
         let mut dirty = false;
         tracing::info!(selector = %scope.0, namespaces = ?scope.1, "discovering MCP services");
         loop {
-            let settle = async {
-                if dirty {
-                    tokio::time::sleep(SETTLE).await
-                } else {
-                    std::future::pending().await
-                }
-            };
+            let settle = async { if dirty { tokio::time::sleep(SETTLE).await } else { std::future::pending().await } };
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 r = config.changed() => {
@@ -391,7 +386,13 @@ mod tests {
     use crate::crd::GatewaySpec;
     use serde_json::json;
 
-    fn svc(ns: &str, name: &str, labels: serde_json::Value, annotations: serde_json::Value, ports: serde_json::Value) -> Arc<Service> {
+    fn svc(
+        ns: &str,
+        name: &str,
+        labels: serde_json::Value,
+        annotations: serde_json::Value,
+        ports: serde_json::Value,
+    ) -> Arc<Service> {
         Arc::new(
             serde_json::from_value(json!({
                 "metadata": {"namespace": ns, "name": name, "labels": labels, "annotations": annotations, "uid": format!("uid-{name}")},
@@ -416,7 +417,13 @@ mod tests {
         let config = GatewayConfig::from_spec(&GatewaySpec::default()).expect("config");
         let on = json!({"mcp-enabled": "true"});
         let services = vec![
-            svc("a", "tools", on.clone(), json!({}), json!([{"name": "http", "port": 80}, {"name": "mcp", "port": 8080}])),
+            svc(
+                "a",
+                "tools",
+                on.clone(),
+                json!({}),
+                json!([{"name": "http", "port": 80}, {"name": "mcp", "port": 8080}]),
+            ),
             svc(
                 "a",
                 "agent",
@@ -444,7 +451,10 @@ mod tests {
             slice("b", "tools", json!([{"name": "mcp", "port": 1}]), json!([{"addresses": ["10.9.9.9"]}])),
         ];
         let found = desired(&config, &services, &slices, None);
-        assert_eq!(found.keys().map(ToString::to_string).collect::<Vec<_>>(), ["a/agent", "a/tools", "b/noport", "b/weird"]);
+        assert_eq!(
+            found.keys().map(ToString::to_string).collect::<Vec<_>>(),
+            ["a/agent", "a/tools", "b/noport", "b/weird"]
+        );
         let tools = &found[&ServiceKey::new("a", "tools")];
         assert_eq!(tools.kind, McpType::Tool);
         assert_eq!(tools.endpoints, ["http://10.0.0.1:9090/mcp", "http://10.0.0.2:9090/mcp"]);
@@ -461,8 +471,8 @@ mod tests {
         let only_b = GatewayConfig::from_spec(&GatewaySpec { namespaces: vec!["b".into()], ..Default::default() })
             .expect("config");
         assert_eq!(desired(&only_b, &services, &slices, None).len(), 2);
-        let by_label: GatewaySpec = serde_json::from_value(json!({"namespaceSelector": {"matchLabels": {"team": "x"}}}))
-            .expect("spec");
+        let by_label: GatewaySpec =
+            serde_json::from_value(json!({"namespaceSelector": {"matchLabels": {"team": "x"}}})).expect("spec");
         let by_label = GatewayConfig::from_spec(&by_label).expect("config");
         let ns: Vec<Arc<Namespace>> = vec![Arc::new(
             serde_json::from_value(json!({"metadata": {"name": "a", "labels": {"team": "x"}}})).expect("ns"),

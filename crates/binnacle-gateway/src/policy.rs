@@ -90,7 +90,11 @@ impl Policy {
                 .map(|(i, p)| Pattern::parse(p).map_err(|e| format!("toolPolicy.{field}[{i}]: {e}")))
                 .collect::<Result<Vec<_>, _>>()
         };
-        Ok(Policy { allow: compile(&spec.allow, "allow")?, deny: compile(&spec.deny, "deny")?, read_only: spec.read_only })
+        Ok(Policy {
+            allow: compile(&spec.allow, "allow")?,
+            deny: compile(&spec.deny, "deny")?,
+            read_only: spec.read_only,
+        })
     }
 
     /// Whether the policy lets the tool (as clients name it) through; `Err` says why not. A tool without
@@ -148,11 +152,8 @@ mod tests {
 
     #[test]
     fn policy_order_and_read_only() {
-        let spec = ToolPolicy {
-            allow: vec!["inv.*".into(), "k8s.*".into()],
-            deny: vec!["*.purge*".into()],
-            read_only: false,
-        };
+        let spec =
+            ToolPolicy { allow: vec!["inv.*".into(), "k8s.*".into()], deny: vec!["*.purge*".into()], read_only: false };
         let policy = Policy::compile(Some(&spec)).expect("policy");
         assert_eq!(policy.check("inv.read", &tool(None)), Ok(()));
         assert_eq!(policy.check("inv.purge_all", &tool(Some(true))), Err(Refusal::Denied("*.purge*".into())));

@@ -10,7 +10,7 @@ use crate::crd::{McpType, ServiceState};
 use crate::discovery::{Discovered, ServiceKey, UpstreamSpec};
 use crate::policy::{Policy, Refusal};
 use crate::upstream::{Upstream, UpstreamOptions, UpstreamState};
-use rmcp::model::{MetaObject, Tool};
+use rmcp::model::Tool;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -130,7 +130,8 @@ fn prefixes(specs: &BTreeMap<ServiceKey, UpstreamSpec>) -> BTreeMap<ServiceKey, 
         .values()
         .map(|spec| {
             let b = base(spec);
-            let prefix = if count.get(&b).copied().unwrap_or(0) > 1 { format!("{}_{b}", spec.key.namespace) } else { b };
+            let prefix =
+                if count.get(&b).copied().unwrap_or(0) > 1 { format!("{}_{b}", spec.key.namespace) } else { b };
             (spec.key.clone(), prefix)
         })
         .collect()
@@ -139,7 +140,7 @@ fn prefixes(specs: &BTreeMap<ServiceKey, UpstreamSpec>) -> BTreeMap<ServiceKey, 
 fn prefixed(tool: &Tool, name: String, key: &ServiceKey) -> Tool {
     let mut out = tool.clone();
     out.name = name.into();
-    let mut meta = out.meta.take().unwrap_or_else(MetaObject::new);
+    let mut meta = out.meta.take().unwrap_or_default();
     meta.insert(META_UPSTREAM.into(), serde_json::Value::String(key.to_string()));
     out.meta = Some(meta);
     out
@@ -229,8 +230,11 @@ fn transitions(before: &Snapshot, after: &Snapshot) -> Vec<Transition> {
             }
             ServiceState::Unavailable => {
                 let message = view.state.message.clone().unwrap_or_default();
-                // "connecting" is the state of a brand-new upstream, not news.
-                if message != "connecting" {
+                // News: it was available, or it has just been tried for the first time ("connecting" is the
+                // state of a brand-new upstream). A new reason while it stays down is not.
+                let first_try = was.as_ref().is_none_or(|w| w.1.as_deref() == Some("connecting"));
+                let went_down = was.as_ref().is_some_and(|w| w.0 == ServiceState::Available);
+                if message != "connecting" && (first_try || went_down) {
                     out.push(Transition::Unavailable { key: key.clone(), uid, message });
                 }
             }

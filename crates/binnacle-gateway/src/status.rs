@@ -100,6 +100,7 @@ async fn evaluate(client: &Client, gw: &Gateway) -> (Option<GatewayConfig>, Opti
 
 /// Watches the Gateway `namespace/name`: checked configs go to `config`, what was seen to `observed`.
 /// Re-checks every `resync` (a TLS Secret created later is noticed).
+#[allow(clippy::too_many_arguments)]
 pub async fn watch_spec(
     client: Client,
     namespace: String,
@@ -161,7 +162,8 @@ pub async fn watch_spec(
         }
         let serving_previous = config.borrow().is_some();
         observed.send_if_modified(|o| {
-            let next = Observed { generation: gw.metadata.generation, problem: problem.clone(), serving_previous, reference };
+            let next =
+                Observed { generation: gw.metadata.generation, problem: problem.clone(), serving_previous, reference };
             let changed = o.as_ref() != Some(&next);
             *o = Some(next);
             changed
@@ -220,8 +222,7 @@ pub fn compose(
                 .filter(|s| s.state.status != ServiceState::Available)
                 .map(|s| s.spec.key.to_string())
                 .collect();
-            let mut text =
-                format!("serving {} tools from {available} of {total} MCP services", snapshot.tools.len());
+            let mut text = format!("serving {} tools from {available} of {total} MCP services", snapshot.tools.len());
             if !down.is_empty() {
                 text.push_str(&format!("; unavailable: {}", down.join(", ")));
             }
@@ -282,6 +283,12 @@ pub async fn write_status(
                         written = Some(status);
                         failed = false;
                     }
+                    Err(kube::Error::Api(e)) if e.code == 404 => {
+                        // The Gateway was deleted: nothing to write to until it is back (the watch tells).
+                        tracing::debug!(gateway = %format!("{namespace}/{name}"), "the Gateway is gone; not writing status");
+                        written = Some(status);
+                        failed = false;
+                    }
                     Err(e) => {
                         tracing::warn!(gateway = %format!("{namespace}/{name}"), error = %e, "cannot write the Gateway status; retrying");
                         failed = true;
@@ -290,11 +297,7 @@ pub async fn write_status(
             }
         }
         let retry = async {
-            if failed {
-                tokio::time::sleep(Duration::from_secs(1)).await
-            } else {
-                std::future::pending().await
-            }
+            if failed { tokio::time::sleep(Duration::from_secs(1)).await } else { std::future::pending().await }
         };
         tokio::select! {
             _ = shutdown.cancelled() => return,

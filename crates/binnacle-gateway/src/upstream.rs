@@ -12,9 +12,11 @@ use crate::discovery::{ServiceKey, UpstreamSpec};
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, CancelledNotificationParam,
     ClientCapabilities, ClientConfig, ClientRequest, Implementation, ProgressNotificationParam, ProgressToken,
-    ProtocolVersion, ServerResult, Tool,
+    ProtocolVersion, RequestMetaObject, ResultType, ServerResult, Tool,
 };
-use rmcp::service::{NotificationContext, Peer, PeerRequestOptions, RunningService, ServiceError};
+use rmcp::service::{
+    ClientInitializeError, NotificationContext, Peer, PeerRequestOptions, RunningService, ServiceError,
+};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
@@ -208,18 +210,44 @@ pub(crate) fn brief(text: impl std::fmt::Display) -> String {
     format!("{}…", &text[..end])
 }
 
+/// An error and its causes in one line, without rmcp's transport type names and without the repetition of
+/// errors that print their source.
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        parts.push(e.to_string());
+        current = e.source();
+    }
+    let strip = |s: &str| -> String {
+        let mut s = s.to_string();
+        while let Some(start) = s.find("Transport [")
+            && let Some(len) = s[start..].find("] error: ")
+        {
+            s.replace_range(start..start + len + "] error: ".len(), "");
+        }
+        s.replace("Client error: ", "")
+    };
+    let parts: Vec<String> = parts.iter().map(|p| strip(p)).collect();
+    let mut out: Vec<String> = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let mut text = part.as_str();
+        // Drop the source's text when this error repeats it.
+        if let Some(next) = parts.get(i + 1)
+            && let Some(head) = text.strip_suffix(next.as_str())
+        {
+            text = head.trim_end_matches([':', ' ']);
+        }
+        if !text.is_empty() && !out.iter().any(|o| o.contains(text)) {
+            out.push(text.to_string());
+        }
+    }
+    out.join(": ")
+}
+
 fn describe(e: &ServiceError) -> String {
     match e {
-        ServiceError::TransportSend(err) => {
-            let mut text = err.to_string();
-            let mut source = std::error::Error::source(err);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            brief(text)
-        }
+        ServiceError::TransportSend(err) => brief(chain(err)),
         ServiceError::TransportClosed => "the connection to it closed (it may have stopped, or sent a message \
                                           that is not valid JSON-RPC)"
             .into(),
@@ -319,8 +347,17 @@ impl Upstream {
             let reason = self.state.borrow().message.clone().unwrap_or_else(|| "not connected".into());
             return Err(CallError::Unavailable { service: self.key.clone(), reason });
         };
-        // The client's own progress token is not forwarded: rmcp gives every request its own.
-        params.meta = None;
+        // The client's `_meta` belongs to its session with the gateway (progress token, protocol metadata):
+        // only trace context goes on. rmcp gives the upstream request its own progress token.
+        params.meta = params.meta.take().and_then(|meta| {
+            let mut kept = RequestMetaObject::default();
+            for key in ["traceparent", "tracestate"] {
+                if let Some(v) = meta.0.get(key) {
+                    kept.0.insert(key.to_string(), v.clone());
+                }
+            }
+            (!kept.0.is_empty()).then_some(kept)
+        });
         let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
         let handle = peer
             .send_cancellable_request(request, PeerRequestOptions::no_options())
@@ -352,9 +389,14 @@ impl Upstream {
             }
         };
         match result {
-            Ok(ServerResult::CallToolResult(r)) => Ok(CallToolResponse::Complete(r)),
+            // A legacy upstream's result has no `resultType`; clients on the 2026-07-28 protocol require it
+            // (rmcp strips it again for legacy clients).
+            Ok(ServerResult::CallToolResult(mut r)) => {
+                r.result_type.get_or_insert(ResultType::COMPLETE);
+                Ok(CallToolResponse::Complete(r))
+            }
             Ok(ServerResult::InputRequiredResult(r)) => Ok(CallToolResponse::InputRequired(r)),
-            Ok(ServerResult::EmptyResult(_)) => Ok(CallToolResponse::Complete(CallToolResult::default())),
+            Ok(ServerResult::EmptyResult(_)) => Ok(CallToolResponse::Complete(CallToolResult::success(Vec::new()))),
             Ok(other) => {
                 let kind = match other {
                     ServerResult::CreateTaskResult(_) => "a task (the gateway does not relay tasks yet)",
@@ -381,7 +423,10 @@ impl Upstream {
         let listener = Listener { progress: self.progress.clone(), refresh: self.refresh.clone() };
         match tokio::time::timeout(self.options.request_timeout, listener.serve(transport)).await {
             Ok(Ok(client)) => Ok(client),
-            Ok(Err(e)) => Err(brief(format!("cannot initialize an MCP session at {url}: {e}"))),
+            Ok(Err(ClientInitializeError::TransportError { error, .. })) => {
+                Err(brief(format!("cannot initialize an MCP session at {url}: {}", chain(&error))))
+            }
+            Ok(Err(e)) => Err(brief(format!("cannot initialize an MCP session at {url}: {}", chain(&e)))),
             Err(_) => Err(format!(
                 "no answer to initialize from {url} within {} s",
                 self.options.request_timeout.as_secs_f64()
@@ -397,10 +442,7 @@ impl Upstream {
                 Ok(tools)
             }
             Ok(Err(e)) => Err(format!("tools/list failed: {}", describe(&e))),
-            Err(_) => Err(format!(
-                "tools/list got no answer within {} s",
-                self.options.request_timeout.as_secs_f64()
-            )),
+            Err(_) => Err(format!("tools/list got no answer within {} s", self.options.request_timeout.as_secs_f64())),
         }
     }
 
@@ -411,10 +453,9 @@ impl Upstream {
             // A server that does not implement ping still answers: it is alive.
             Ok(Err(ServiceError::McpError(_))) => Ok(()),
             Ok(Err(e)) => Err(format!("health probe failed: {}", describe(&e))),
-            Err(_) => Err(format!(
-                "health probe got no answer within {} s",
-                self.options.request_timeout.as_secs_f64()
-            )),
+            Err(_) => {
+                Err(format!("health probe got no answer within {} s", self.options.request_timeout.as_secs_f64()))
+            }
         }
     }
 

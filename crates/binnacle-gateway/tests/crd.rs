@@ -41,7 +41,18 @@ fn crd_names_columns_and_status_subresource() {
         .collect();
     assert_eq!(columns, ["Ready", "Services", "Tools", "Address", "Reason", "Age"]);
     let spec = &version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
-    for field in ["mcpPort", "serviceSelector", "namespaceSelector", "namespaces", "enableTls", "tlsSecretRef", "auth", "toolPolicy", "toolSeparator", "callTimeoutSeconds"] {
+    for field in [
+        "mcpPort",
+        "serviceSelector",
+        "namespaceSelector",
+        "namespaces",
+        "enableTls",
+        "tlsSecretRef",
+        "auth",
+        "toolPolicy",
+        "toolSeparator",
+        "callTimeoutSeconds",
+    ] {
         assert!(spec[field].is_object(), "spec.{field} missing from the schema");
     }
 }

@@ -80,7 +80,10 @@ async fn aggregates_routes_and_follows_the_cluster() {
     assert_eq!(r.is_error, Some(false), "{r:?}");
     assert_eq!(r.structured_content.as_ref().map(|s| s["version"].clone()), Some(json!("v1.32.5-binnacle-sim")));
     let r = client
-        .call_tool(CallToolRequestParams::new("inventory.inventory_read").with_arguments(args(json!({"target": "shelf"})).unwrap()))
+        .call_tool(
+            CallToolRequestParams::new("inventory.inventory_read")
+                .with_arguments(args(json!({"target": "shelf"})).unwrap()),
+        )
         .await
         .unwrap();
     assert_eq!(text(&r), "3 items in shelf");
@@ -88,12 +91,17 @@ async fn aggregates_routes_and_follows_the_cluster() {
 
     // Errors pass through: a tool error stays a result, a JSON-RPC error stays an error.
     let r = client
-        .call_tool(CallToolRequestParams::new("inventory.inventory_purge").with_arguments(args(json!({"target": "all"})).unwrap()))
+        .call_tool(
+            CallToolRequestParams::new("inventory.inventory_purge")
+                .with_arguments(args(json!({"target": "all"})).unwrap()),
+        )
         .await
         .unwrap();
     assert_eq!((r.is_error, text(&r).as_str()), (Some(true), "refused to purge all"));
     let e = client
-        .call_tool(CallToolRequestParams::new("inventory.fail_rpc").with_arguments(args(json!({"target": "x"})).unwrap()))
+        .call_tool(
+            CallToolRequestParams::new("inventory.fail_rpc").with_arguments(args(json!({"target": "x"})).unwrap()),
+        )
         .await
         .unwrap_err();
     match e {
@@ -104,7 +112,10 @@ async fn aggregates_routes_and_follows_the_cluster() {
         other => panic!("expected the upstream's JSON-RPC error, got {other:?}"),
     }
     let e = client.call_tool(CallToolRequestParams::new("nope.tool")).await.unwrap_err();
-    assert!(matches!(&e, ServiceError::McpError(d) if d.code == ErrorCode::INVALID_PARAMS && d.message.contains("unknown tool")), "{e:?}");
+    assert!(
+        matches!(&e, ServiceError::McpError(d) if d.code == ErrorCode::INVALID_PARAMS && d.message.contains("unknown tool")),
+        "{e:?}"
+    );
 
     // Progress passes through.
     let r = client
@@ -182,7 +193,10 @@ async fn aggregates_routes_and_follows_the_cluster() {
     })
     .await;
     let tools = client.list_all_tools().await.unwrap();
-    assert!(tools.iter().all(|t| !t.name.starts_with("inventory.")) && tools.iter().any(|t| t.name == "k8s-tools.cluster_info"));
+    assert!(
+        tools.iter().all(|t| !t.name.starts_with("inventory."))
+            && tools.iter().any(|t| t.name == "k8s-tools.cluster_info")
+    );
     let r = client.call_tool(CallToolRequestParams::new("inventory.inventory_read")).await.unwrap();
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("service shop/inventory, which is unavailable"), "{}", text(&r));
@@ -212,7 +226,10 @@ async fn aggregates_routes_and_follows_the_cluster() {
     })
     .await;
     let r = client
-        .call_tool(CallToolRequestParams::new("inventory.inventory_read").with_arguments(args(json!({"target": "back"})).unwrap()))
+        .call_tool(
+            CallToolRequestParams::new("inventory.inventory_read")
+                .with_arguments(args(json!({"target": "back"})).unwrap()),
+        )
         .await
         .unwrap();
     assert_eq!(text(&r), "3 items in back");
@@ -237,9 +254,7 @@ async fn aggregates_routes_and_follows_the_cluster() {
     .await;
 
     // Change the selector: only team=platform Services.
-    cluster
-        .mcp_service("shop", "inventory", json!({"mcp-enabled": "true"}), json!({}), inventory.addr)
-        .await;
+    cluster.mcp_service("shop", "inventory", json!({"mcp-enabled": "true"}), json!({}), inventory.addr).await;
     gw.wait_tools("inventory rediscovered", |n| n.iter().any(|t| t.starts_with("inventory."))).await;
     cluster.patch_gateway("default", "gw", json!({"serviceSelector": {"matchLabels": {"team": "platform"}}})).await;
     gw.wait_tools("only team=platform", |n| {
@@ -338,7 +353,8 @@ async fn invalid_specs_say_what_to_fix() {
     let c = condition("default", "tls", "TLSSecretMissing").await;
     assert!(c.message.contains("Secret default/gw-tls (tlsSecretRef) does not exist"), "{}", c.message);
     // The Secret appears: the check is repeated; TLS termination itself is not built yet and says so.
-    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> = kube::Api::namespaced(cluster.client.clone(), "default");
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(cluster.client.clone(), "default");
     let secret = serde_json::from_value(json!({
         "metadata": {"name": "gw-tls"}, "type": "kubernetes.io/tls",
         "data": {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}
@@ -351,7 +367,13 @@ async fn invalid_specs_say_what_to_fix() {
     tls.wait_tools("the TLS gateway serves tools", |n| n.iter().any(|t| t == "inventory.inventory_read")).await;
 
     // Fixing the selector makes it ready.
-    cluster.patch_gateway("default", "bad", json!({"serviceSelector": {"matchLabels": {"mcp-enabled": "true"}}})).await;
+    cluster
+        .patch_gateway(
+            "default",
+            "bad",
+            json!({"serviceSelector": {"matchLabels": {"mcp-enabled": "true"}, "matchExpressions": null}}),
+        )
+        .await;
     let c = condition("default", "bad", "Serving").await;
     assert_eq!(c.status, "True");
     bad.wait_tools("the fixed gateway serves tools", |n| n.iter().any(|t| t == "inventory.inventory_read")).await;
@@ -390,4 +412,41 @@ fn dechunk(body: &str) -> String {
         out.push_str(&after[..n]);
         rest = after[n..].trim_start_matches("\r\n");
     }
+}
+
+/// A client on the stateless protocol (2026-07-28, no session) lists and calls through the gateway and gets
+/// `list_changed` on a `subscriptions/listen` stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stateless_clients_listen_for_list_changed() {
+    use rmcp::model::{ProtocolVersion, ServerNotification, SubscriptionFilter};
+    use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+    use rmcp::transport::StreamableHttpClientTransport;
+
+    let cluster = Cluster::start().await;
+    cluster.create_gateway("default", "gw", json!({})).await;
+    let upstream = third_party(Arc::new(Seen::default()), loopback()).await;
+    cluster.mcp_service("default", "inventory", json!({"mcp-enabled": "true"}), json!({}), upstream.addr).await;
+    let gw = serve_gateway(cluster.client.clone(), "default", "gw", fast()).await;
+    gw.wait_tools("inventory's tools", |n| n.iter().any(|t| t == "inventory.inventory_read")).await;
+
+    let transport = StreamableHttpClientTransport::from_uri(gw.url("/mcp"));
+    let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
+    let client = ().serve_with_lifecycle(transport, lifecycle).await.unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    assert!(tools.iter().any(|t| t.name == "inventory.inventory_read"));
+    let r = client.call_tool(CallToolRequestParams::new("inventory.inventory_read")).await.unwrap();
+    assert_eq!(text(&r), "3 items in ?");
+
+    let mut subscription =
+        client.peer().listen(SubscriptionFilter::builder().tools_list_changed().build()).await.unwrap();
+    assert_eq!(subscription.acknowledged().tools_list_changed, Some(true));
+    // A second upstream appears: the list changes.
+    let other = third_party(Arc::new(Seen::default()), loopback()).await;
+    cluster.mcp_service("default", "other", json!({"mcp-enabled": "true"}), json!({}), other.addr).await;
+    let notification = tokio::time::timeout(Duration::from_secs(10), subscription.next()).await.unwrap().unwrap();
+    assert!(matches!(notification, Some(ServerNotification::ToolListChangedNotification(_))), "{notification:?}");
+    let _ = subscription.cancel().await;
+    let _ = client.cancel().await;
+    other.stop().await;
+    upstream.stop().await;
 }

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod findings;
+pub mod gateway;
 pub mod mcp;
 pub mod serve;
 pub mod sim;

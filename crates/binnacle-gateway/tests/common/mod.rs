@@ -17,8 +17,8 @@ use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, CustomResourceExt};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientCapabilities, ClientConfig, ContentBlock,
-    Implementation, JsonObject, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
-    ProtocolVersion, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    Implementation, JsonObject, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProtocolVersion,
+    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::{NotificationContext, RequestContext, RunningService};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -92,8 +92,12 @@ impl ServerHandler for ThirdParty {
             Tool::new("inventory_read", "Reads the inventory", target.clone())
                 .with_annotations(ToolAnnotations::from_raw(None, Some(true), Some(false), Some(true), Some(false))),
             Tool::new("inventory_purge", "Does something unannotated", target.clone()),
-            Tool::new("slow", "Sleeps, reporting progress", schema(json!({"type": "object", "properties": {"millis": {"type": "integer"}}})))
-                .with_annotations(ToolAnnotations::from_raw(None, Some(true), None, None, None)),
+            Tool::new(
+                "slow",
+                "Sleeps, reporting progress",
+                schema(json!({"type": "object", "properties": {"millis": {"type": "integer"}}})),
+            )
+            .with_annotations(ToolAnnotations::from_raw(None, Some(true), None, None, None)),
             Tool::new("fail_rpc", "Fails with invalid params", target.clone()),
             Tool::new("grow", "Adds a tool", target),
         ];
@@ -199,8 +203,11 @@ pub async fn third_party(seen: Arc<Seen>, addr: SocketAddr) -> Running {
         .disable_allowed_hosts()
         .disable_allowed_origins()
         .with_cancellation_token(cancel.child_token());
-    let service =
-        StreamableHttpService::new(move || Ok(ThirdParty(seen.clone())), Arc::new(LocalSessionManager::default()), config);
+    let service = StreamableHttpService::new(
+        move || Ok(ThirdParty(seen.clone())),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
     Running::start(axum::Router::new().route_service("/mcp", service), addr, cancel).await
 }
 
@@ -226,8 +233,16 @@ pub struct Cluster {
     pub client: Client,
 }
 
+/// Logs to the test output when `RUST_LOG` is set.
+pub fn logs() {
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    }
+}
+
 impl Cluster {
     pub async fn start() -> Cluster {
+        logs();
         let sim = SimCluster::start(SimOptions { scenario: Scenario::Empty, ..SimOptions::default() }).await.unwrap();
         let client = Client::new(sim.router(), "default");
         let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
@@ -252,17 +267,15 @@ impl Cluster {
     }
 
     pub async fn create_gateway(&self, ns: &str, name: &str, spec: Value) {
-        let gw: GatewayCr =
-            serde_json::from_value(json!({"apiVersion": "binnacle.dev/v1alpha1", "kind": "Gateway", "metadata": {"name": name}, "spec": spec}))
-                .unwrap();
+        let gw: GatewayCr = serde_json::from_value(
+            json!({"apiVersion": "binnacle.dev/v1alpha1", "kind": "Gateway", "metadata": {"name": name}, "spec": spec}),
+        )
+        .unwrap();
         self.gateways(ns).create(&PostParams::default(), &gw).await.unwrap();
     }
 
     pub async fn patch_gateway(&self, ns: &str, name: &str, spec: Value) {
-        self.gateways(ns)
-            .patch(name, &PatchParams::default(), &Patch::Merge(&json!({"spec": spec})))
-            .await
-            .unwrap();
+        self.gateways(ns).patch(name, &PatchParams::default(), &Patch::Merge(&json!({"spec": spec}))).await.unwrap();
     }
 
     pub async fn gateway(&self, ns: &str, name: &str) -> GatewayCr {
@@ -291,10 +304,7 @@ impl Cluster {
             "ports": [{"name": "mcp", "port": addr.port(), "protocol": "TCP"}],
             "endpoints": [{"addresses": [addr.ip().to_string()], "conditions": {"ready": ready}}]
         });
-        slices
-            .patch(&format!("{name}-1"), &PatchParams::apply("test").force(), &Patch::Apply(&slice))
-            .await
-            .unwrap();
+        slices.patch(&format!("{name}-1"), &PatchParams::apply("test").force(), &Patch::Apply(&slice)).await.unwrap();
     }
 
     pub async fn delete_service(&self, ns: &str, name: &str) {
