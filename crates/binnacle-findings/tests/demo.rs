@@ -38,6 +38,14 @@ fn ready(r: &Report) -> bool {
         && has("failing-readiness", "ml", "recommender")
         && has("job-failed", "batch", "nightly-report")
         && has("argo-rollout", "rollouts", "checkout")
+        && has("service-port-mismatch", "edge", "api-internal")
+        && has("ingress", "edge", "api-public")
+        && has("ingress", "edge", "admin")
+        && has("ingress", "edge", "docs")
+        && has("network-policy", "edge", "allow-web")
+        && has("webhook-endpoints", "", "edge-policy")
+        && has("helm-release", "edge", "edge-proxy")
+        && has("cronjob-failing", "edge", "cert-renew")
         // Healthy namespaces settle too (persistent false positives still fail the test at the deadline).
         && r.findings.iter().all(|f| !["shop", "apps", "kube-system"].contains(&f.namespace.as_str()))
 }
@@ -111,6 +119,46 @@ async fn demo_faults_are_found_without_false_positives() {
     assert!(ro.summary.contains("paused at step 2"), "{ro:?}");
     assert!(ro.likely_cause.contains("20%"), "{ro:?}");
 
+    let ports = find(&report, "service-port-mismatch", "edge", "api-internal");
+    assert_eq!(ports.severity, Severity::Critical);
+    assert!(
+        ports.likely_cause.contains("named port \"web\"") && ports.likely_cause.contains("http:8080/TCP"),
+        "{ports:?}"
+    );
+
+    let backend = find(&report, "ingress", "edge", "api-public");
+    assert!(
+        backend.likely_cause.contains("backend Service api-v2 (host api.example.com, path /) does not exist"),
+        "{backend:?}"
+    );
+    let class = find(&report, "ingress", "edge", "admin");
+    assert!(class.likely_cause.contains("IngressClass traefik does not exist"), "{class:?}");
+    let tls = find(&report, "ingress", "edge", "docs");
+    assert_eq!(tls.severity, Severity::Warning);
+    assert!(tls.likely_cause.contains("TLS Secret docs-tls"), "{tls:?}");
+
+    let np = find(&report, "network-policy", "edge", "allow-web");
+    assert!(np.likely_cause.contains("app=web") && np.likely_cause.contains("labelled app=api"), "{np:?}");
+
+    let hook = find(&report, "webhook-endpoints", "", "edge-policy");
+    assert_eq!((hook.kind.as_str(), hook.severity), ("ValidatingWebhookConfiguration", Severity::Critical));
+    assert!(hook.summary.contains("Service edge/policy-webhook does not exist"), "{hook:?}");
+
+    let helm = find(&report, "helm-release", "edge", "edge-proxy");
+    assert_eq!(helm.kind, "HelmRelease");
+    assert!(helm.summary.contains("failed (revision 1)"), "{helm:?}");
+    assert!(helm.likely_cause.contains("no revision is deployed"), "{helm:?}");
+
+    let cron = find(&report, "cronjob-failing", "edge", "cert-renew");
+    assert!(
+        cron.summary.contains("its last job cert-renew-") && cron.likely_cause.contains("BackoffLimitExceeded"),
+        "{cron:?}"
+    );
+    assert!(
+        !report.findings.iter().any(|f| f.analyzer == "job-failed" && f.namespace == "edge"),
+        "the CronJob's failed Job is reported on the CronJob"
+    );
+
     // Exactly the planted faults (plus the Services left without ready endpoints by them).
     let mut got: Vec<(String, String, String)> =
         report.findings.iter().map(|f| (f.analyzer.clone(), f.namespace.clone(), f.name.clone())).collect();
@@ -119,15 +167,23 @@ async fn demo_faults_are_found_without_false_positives() {
         ("argo-rollout", "rollouts", "checkout"),
         ("config-error", "payments", "fraud-detector"),
         ("crash-loop", "payments", "payments-api"),
+        ("cronjob-failing", "edge", "cert-renew"),
         ("failing-readiness", "ml", "recommender"),
+        ("helm-release", "edge", "edge-proxy"),
         ("image-pull", "web", "storefront"),
+        ("ingress", "edge", "admin"),
+        ("ingress", "edge", "api-public"),
+        ("ingress", "edge", "docs"),
         ("job-failed", "batch", "nightly-report"),
+        ("network-policy", "edge", "allow-web"),
         ("oom-killed", "payments", "ledger"),
         ("pvc-pending", "data", "analytics-scratch"),
         ("service-no-endpoints", "ml", "recommender"),
         ("service-no-endpoints", "payments", "payments-api"),
+        ("service-port-mismatch", "edge", "api-internal"),
         ("service-selector", "web", "checkout"),
         ("unschedulable", "data", "analytics"),
+        ("webhook-endpoints", "", "edge-policy"),
     ]
     .iter()
     .map(|(a, n, m)| (a.to_string(), n.to_string(), m.to_string()))
@@ -147,8 +203,9 @@ async fn demo_faults_are_found_without_false_positives() {
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
-    // 21 kinds every run (one page each here) + StorageClasses (a claim is Pending) + ConfigMaps (a config error).
-    assert_eq!(report.stats.list_calls, 23, "{:?}", report.stats);
+    // 21 kinds every run (one page each here) + StorageClasses (a claim is Pending) + ConfigMaps (a config error)
+    // + IngressClasses (there are Ingresses).
+    assert_eq!(report.stats.list_calls, 24, "{:?}", report.stats);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -75,8 +75,13 @@ async fn reads_decode_the_demo_release() {
     let f = common::fixture(Scenario::Demo).await;
     let list = f.call("helm_releases_list", json!({})).await.expect("list");
     let releases = list.structured["releases"].as_array().expect("releases");
-    assert_eq!(releases.len(), 1, "{releases:?}");
-    let r = &releases[0];
+    // podinfo, and the demo's planted fault: edge/edge-proxy, whose install failed.
+    assert_eq!(releases.len(), 2, "{releases:?}");
+    assert!(
+        releases.iter().any(|r| r["name"] == "edge-proxy" && r["namespace"] == "edge" && r["status"] == "failed"),
+        "{releases:?}"
+    );
+    let r = releases.iter().find(|r| r["name"] == "podinfo").expect("podinfo");
     assert_eq!(
         (r["name"].as_str(), r["namespace"].as_str(), r["revision"].as_i64(), r["status"].as_str()),
         (Some("podinfo"), Some("apps"), Some(2), Some("deployed"))

@@ -42,12 +42,24 @@ fn modified_at(created: &str) -> String {
 const PODINFO_MANIFEST: &str = "---\n# Source: podinfo/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: podinfo\n  labels:\n    app.kubernetes.io/name: podinfo\n    app.kubernetes.io/managed-by: Helm\nspec:\n  type: ClusterIP\n  ports:\n    - port: 9898\n      targetPort: http\n      protocol: TCP\n      name: http\n  selector:\n    app.kubernetes.io/name: podinfo\n---\n# Source: podinfo/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: podinfo\n  labels:\n    app.kubernetes.io/name: podinfo\n    app.kubernetes.io/managed-by: Helm\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: podinfo\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: podinfo\n    spec:\n      containers:\n        - name: podinfo\n          image: ghcr.io/stefanprodan/podinfo:6.7.1\n          ports:\n            - name: http\n              containerPort: 9898\n              protocol: TCP\n          resources:\n            requests:\n              cpu: 50m\n              memory: 64Mi\n";
 
 fn podinfo_release(version: i64, replicas: i64, status: &str, description: &str, when: &str) -> Value {
+    chart_release("podinfo", "apps", version, replicas, status, description, when)
+}
+
+fn chart_release(
+    name: &str,
+    namespace: &str,
+    version: i64,
+    replicas: i64,
+    status: &str,
+    description: &str,
+    when: &str,
+) -> Value {
     json!({
-        "name": "podinfo",
-        "namespace": "apps",
+        "name": name,
+        "namespace": namespace,
         "version": version,
         "info": {"first_deployed": when, "last_deployed": when, "deleted": "", "description": description, "status": status,
-                 "notes": "podinfo is running. Try: kubectl -n apps port-forward svc/podinfo 9898"},
+                 "notes": format!("podinfo is running. Try: kubectl -n {namespace} port-forward svc/podinfo 9898")},
         "chart": {
             "metadata": {"name": "podinfo", "version": "6.7.1", "appVersion": "6.7.1", "apiVersion": "v2",
                          "description": "Podinfo Helm chart for Kubernetes", "type": "application"},
@@ -85,5 +97,22 @@ pub fn load_demo_release(cluster: &Cluster) -> ApiResult<()> {
         };
         cluster.create_with_status(&rt, "apps", obj, "helm")?;
     }
+    load_failed_release(cluster, &secrets, &now)
+}
+
+/// The demo's planted Helm fault: release `edge-proxy` in namespace `edge`, whose only revision (an install)
+/// failed; Helm created none of its objects.
+fn load_failed_release(cluster: &Cluster, secrets: &crate::registry::ResourceType, now: &str) -> ApiResult<()> {
+    super::base::ensure_namespace(cluster, "edge")?;
+    let failed = chart_release(
+        "edge-proxy",
+        "edge",
+        1,
+        2,
+        "failed",
+        "Release \"edge-proxy\" failed: failed pre-install: timed out waiting for the condition",
+        now,
+    );
+    cluster.create_with_status(secrets, "edge", helm_release_secret(&failed, now), "helm")?;
     Ok(())
 }
