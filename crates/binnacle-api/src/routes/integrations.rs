@@ -7,7 +7,7 @@ use crate::json::ApiJson;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use binnacle_store::{Integration, NewAuditEntry, NewIntegration};
+use binnacle_store::{Integration, NewIntegration};
 use serde::Deserialize;
 
 /// An integration to create or replace.
@@ -58,14 +58,6 @@ fn validate(body: IntegrationBody) -> Result<NewIntegration, ApiError> {
     })
 }
 
-async fn audit(state: &AppState, actor: &str, action: &str, name: &str) {
-    let entry =
-        NewAuditEntry { actor: actor.into(), action: action.into(), outcome: Some(name.into()), ..Default::default() };
-    if let Err(e) = state.store().append_audit(&entry).await {
-        tracing::error!(error = %e, "audit append failed");
-    }
-}
-
 /// `GET /integrations`.
 pub(crate) async fn list(State(state): State<AppState>, _user: AuthUser) -> ApiResult<Json<Vec<Integration>>> {
     Ok(Json(state.store().list_integrations().await?))
@@ -79,7 +71,7 @@ pub(crate) async fn create(
 ) -> ApiResult<(StatusCode, Json<Integration>)> {
     let admin = user.admin()?;
     let created = state.store().create_integration(&validate(body)?).await?;
-    audit(&state, &admin.username, "integration.created", &created.name).await;
+    super::audit_admin(&state, &admin.username, "integration.created", &created.name).await;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -92,7 +84,7 @@ pub(crate) async fn update(
 ) -> ApiResult<Json<Integration>> {
     let admin = user.admin()?;
     let updated = state.store().update_integration(&id, &validate(body)?).await?;
-    audit(&state, &admin.username, "integration.updated", &updated.name).await;
+    super::audit_admin(&state, &admin.username, "integration.updated", &updated.name).await;
     Ok(Json(updated))
 }
 
@@ -104,6 +96,6 @@ pub(crate) async fn delete(
 ) -> ApiResult<StatusCode> {
     let admin = user.admin()?;
     state.store().delete_integration(&id).await?;
-    audit(&state, &admin.username, "integration.deleted", &id).await;
+    super::audit_admin(&state, &admin.username, "integration.deleted", &id).await;
     Ok(StatusCode::NO_CONTENT)
 }

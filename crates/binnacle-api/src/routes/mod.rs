@@ -50,6 +50,20 @@ pub(crate) fn api() -> Router<AppState> {
         .fallback(not_found)
 }
 
+/// Records an administrative action (users, integrations) in the audit log; a failure is logged, since the
+/// action itself already happened.
+pub(crate) async fn audit_admin(state: &AppState, actor: &str, action: &str, outcome: &str) {
+    let entry = binnacle_store::NewAuditEntry {
+        actor: actor.into(),
+        action: action.into(),
+        outcome: Some(outcome.into()),
+        ..Default::default()
+    };
+    if let Err(e) = state.store().append_audit(&entry).await {
+        tracing::error!(error = %e, action, "audit append failed");
+    }
+}
+
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no API endpoint {}; GET /api/v1/openapi.json lists them", uri.path()))
 }

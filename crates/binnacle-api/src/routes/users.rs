@@ -7,7 +7,7 @@ use crate::json::ApiJson;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use binnacle_store::{NewAuditEntry, Role, User};
+use binnacle_store::{Role, User};
 use serde::Deserialize;
 
 /// A user to create.
@@ -41,14 +41,6 @@ fn valid_username(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
-async fn audit(state: &AppState, actor: &str, action: &str, outcome: String) {
-    let entry =
-        NewAuditEntry { actor: actor.into(), action: action.into(), outcome: Some(outcome), ..Default::default() };
-    if let Err(e) = state.store().append_audit(&entry).await {
-        tracing::error!(error = %e, "audit append failed");
-    }
-}
-
 /// `GET /users`.
 pub(crate) async fn list(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<Vec<User>>> {
     user.admin()?;
@@ -68,7 +60,13 @@ pub(crate) async fn create(
     passwords::check_strength(&body.password).map_err(ApiError::invalid)?;
     let hash = passwords::hash(&body.password).await.map_err(ApiError::internal)?;
     let created = state.store().create_user(&body.username, &hash, body.role).await?;
-    audit(&state, &admin.username, "user.created", format!("{} as {}", created.username, created.role.as_str())).await;
+    super::audit_admin(
+        &state,
+        &admin.username,
+        "user.created",
+        &format!("{} as {}", created.username, created.role.as_str()),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -99,11 +97,11 @@ pub(crate) async fn update(
     if body.disabled == Some(true) || body.password.is_some() || body.role.is_some() {
         store.revoke_user_refresh_tokens(&id).await?;
     }
-    audit(
+    super::audit_admin(
         &state,
         &admin.username,
         "user.updated",
-        format!("{}: role {}, disabled {}", updated.username, updated.role.as_str(), updated.disabled),
+        &format!("{}: role {}, disabled {}", updated.username, updated.role.as_str(), updated.disabled),
     )
     .await;
     Ok(Json(updated))
@@ -121,7 +119,7 @@ pub(crate) async fn delete(
     }
     let target = state.store().user(&id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
     state.store().delete_user(&id).await?;
-    audit(&state, &admin.username, "user.deleted", target.username).await;
+    super::audit_admin(&state, &admin.username, "user.deleted", &target.username).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
