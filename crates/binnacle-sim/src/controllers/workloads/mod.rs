@@ -73,7 +73,15 @@ fn write_status(ctx: &Ctx<'_>, group: &str, plural: &str, obj: &Value, status: V
     if obj.get("status") == Some(&status) {
         return None;
     }
-    ctx.modify(group, plural, obj, |o| o["status"] = status.clone())
+    // The status was computed from `obj`. If someone else changed the status since (a client's
+    // `status.abort: false` to retry a Rollout, say), writing ours would silently undo theirs: skip, and the
+    // next pass computes from what is there now.
+    let seen = obj.get("status").cloned();
+    ctx.modify(group, plural, obj, |o| {
+        if o.get("status").cloned() == seen {
+            o["status"] = status.clone();
+        }
+    })
 }
 
 /// The objects among `all` in `namespace` that `owner_uid` controls.
