@@ -31,13 +31,9 @@ pub struct McpArgs {
     /// Address to serve HTTP on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
-    /// Kubeconfig to use (default: KUBECONFIG, then ~/.kube/config). Without one the server still starts;
-    /// tool calls then say that no cluster is configured.
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Default kubeconfig context (default: the kubeconfig's current context). Tools take `context` per call.
-    #[arg(long)]
-    pub context: Option<String>,
+    /// The clusters and external systems the tools reach.
+    #[command(flatten)]
+    pub targets: ToolTargets,
     /// List and call only read-only tools; any other tool is refused even when called by name.
     #[arg(long)]
     pub read_only: bool,
@@ -65,6 +61,19 @@ pub struct McpArgs {
     /// Time limit of one tool call, e.g. 60s, 5m.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub call_timeout: Duration,
+}
+
+/// What the tools reach, shared by `binnacle mcp` and `binnacle serve`: the kubeconfig (its contexts are the
+/// clusters), the default context, Jenkins defaults and the helm binary.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ToolTargets {
+    /// Kubeconfig to use (default: KUBECONFIG, then ~/.kube/config); its contexts are the clusters. Without
+    /// one the server still starts; tool calls then say that no cluster is configured.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Default kubeconfig context (default: the kubeconfig's current context). Tools take `context` per call.
+    #[arg(long)]
+    pub context: Option<String>,
     /// Default Jenkins URL for the Jenkins tools.
     #[arg(long, value_name = "URL")]
     pub jenkins_url: Option<String>,
@@ -104,11 +113,22 @@ fn no_clusters(reason: &str) -> ClusterSet {
 /// Reads the kubeconfig. A missing or unreadable one is not fatal (tools fail per call); a `--context` that
 /// the kubeconfig does not have is (a typo in the server's own configuration).
 fn clusters(args: &McpArgs) -> anyhow::Result<ClusterSet> {
-    load_clusters(args.kubeconfig.as_deref(), args.context.as_deref())
+    args.targets.clusters()
 }
 
-/// Reads a kubeconfig for a server (`binnacle mcp`, `binnacle serve`); see [`clusters`].
-pub(crate) fn load_clusters(kubeconfig: Option<&std::path::Path>, context: Option<&str>) -> anyhow::Result<ClusterSet> {
+impl ToolTargets {
+    /// Reads the kubeconfig for a server (`binnacle mcp`, `binnacle serve`); see [`clusters`].
+    pub(crate) fn clusters(&self) -> anyhow::Result<ClusterSet> {
+        load_clusters(self.kubeconfig.as_deref(), self.context.as_deref())
+    }
+
+    /// Checks and gathers the tools' server settings.
+    pub(crate) fn settings(&self) -> anyhow::Result<Settings> {
+        tool_settings(self.jenkins_url.clone(), self.jenkins_secret.clone(), self.helm.clone())
+    }
+}
+
+fn load_clusters(kubeconfig: Option<&std::path::Path>, context: Option<&str>) -> anyhow::Result<ClusterSet> {
     match ClusterSet::from_kubeconfig(kubeconfig, context) {
         Ok(set) => {
             tracing::info!(contexts = ?set.contexts(), default = ?set.default_context(), "kubeconfig loaded");
@@ -123,11 +143,10 @@ pub(crate) fn load_clusters(kubeconfig: Option<&std::path::Path>, context: Optio
 }
 
 fn settings(args: &McpArgs) -> anyhow::Result<Settings> {
-    tool_settings(args.jenkins_url.clone(), args.jenkins_secret.clone(), args.helm.clone())
+    args.targets.settings()
 }
 
-/// Checks and gathers the tools' server settings.
-pub(crate) fn tool_settings(
+fn tool_settings(
     jenkins_url: Option<String>,
     jenkins_secret: Option<String>,
     helm: Option<PathBuf>,

@@ -1,7 +1,7 @@
 //! `binnacle serve`: the engine — REST + SSE under `/api/v1`, the agent loop, the approval gate,
 //! persistence and auth — and the Command Center (the web UI, `binnacle-web`) at `/`.
 
-use super::mcp::{filter, load_clusters, parse_duration, tool_settings};
+use super::mcp::{ToolTargets, filter, parse_duration};
 use anyhow::{Context, bail};
 use binnacle_api::{ApiConfig, AppState};
 use binnacle_engine::{ApprovalPolicy, Engine, EngineConfig, ToolBox};
@@ -37,12 +37,9 @@ pub struct ServeArgs {
     /// Directory for the default SQLite database.
     #[arg(long, env = "BINNACLE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Kubeconfig whose contexts are the clusters (default: KUBECONFIG, then ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Default kubeconfig context.
-    #[arg(long)]
-    pub context: Option<String>,
+    /// The clusters and external systems the tools reach.
+    #[command(flatten)]
+    pub targets: ToolTargets,
     /// Extra MCP servers whose tools runs may call (Streamable HTTP URLs, e.g. the gateway); repeatable.
     /// Their tools without annotations are treated as mutating.
     #[arg(long = "mcp", value_name = "URL")]
@@ -71,15 +68,6 @@ pub struct ServeArgs {
     /// When the refresh cookie is `Secure`.
     #[arg(long, value_enum, default_value = "auto")]
     pub cookie_secure: CookieSecure,
-    /// Default Jenkins URL for the Jenkins tools.
-    #[arg(long, value_name = "URL")]
-    pub jenkins_url: Option<String>,
-    /// Default Jenkins credentials Secret, namespace/name.
-    #[arg(long, value_name = "NS/NAME")]
-    pub jenkins_secret: Option<String>,
-    /// The helm binary (default: helm on PATH).
-    #[arg(long, value_name = "PATH")]
-    pub helm: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -89,8 +77,7 @@ impl ServeArgs {
             listen,
             database: Some(database),
             data_dir: None,
-            kubeconfig: Some(kubeconfig),
-            context: None,
+            targets: ToolTargets { kubeconfig: Some(kubeconfig), ..ToolTargets::default() },
             mcp_servers: Vec::new(),
             toolsets: Vec::new(),
             deny_tools: Vec::new(),
@@ -100,9 +87,6 @@ impl ServeArgs {
             call_timeout: Duration::from_secs(120),
             replica_id: None,
             cookie_secure: CookieSecure::Auto,
-            jenkins_url: None,
-            jenkins_secret: None,
-            helm: None,
         }
     }
 }
@@ -163,9 +147,9 @@ pub async fn start(
 
     let clusters = match clusters {
         Some(c) => c,
-        None => load_clusters(args.kubeconfig.as_deref(), args.context.as_deref())?,
+        None => args.targets.clusters()?,
     };
-    let settings = tool_settings(args.jenkins_url.clone(), args.jenkins_secret.clone(), args.helm.clone())?;
+    let settings = args.targets.settings()?;
     let catalog = Catalog::builtin();
     let f = filter(&args.toolsets, false, &[], &args.deny_tools);
     catalog.check_filter(&f).map_err(|e| anyhow::anyhow!("--deny-tools: {e}"))?;
