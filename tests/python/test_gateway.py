@@ -152,3 +152,53 @@ def _listening(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@pytest.mark.anyio
+async def test_gateway_api_keys_and_audit_log(sim: Sim, mcp_read_only: McpServer, workdir: Path, processes: list[Process]) -> None:
+    """`auth.mode: apiKeys`: the Python SDK with the right key (as an httpx header) lists and calls; no key
+    gets 401 with WWW-Authenticate; every tools/call is a line of `--audit-log`."""
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    _require(BIN, "cargo build -p binnacle-cli")
+    ns = "gateway-py-auth"
+    crd = (ROOT / "deploy" / "crds" / "gateway.yaml").read_text()
+    api(sim, "PATCH", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gateways.binnacle.dev?fieldManager=tests&force=true", crd, "application/apply-patch+yaml")
+    api(sim, "POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
+    wait("the Gateway resource is served", lambda: http_request(f"{sim.server}/apis/binnacle.dev/v1alpha1/namespaces/{ns}/gateways")[0] == 200)
+    api(sim, "POST", f"/api/v1/namespaces/{ns}/secrets", {"metadata": {"name": "keys"}, "stringData": {"py-client": "py-key-123"}})
+    api(sim, "POST", f"/apis/binnacle.dev/v1alpha1/namespaces/{ns}/gateways", {
+        "apiVersion": "binnacle.dev/v1alpha1", "kind": "Gateway", "metadata": {"name": "main"},
+        "spec": {"namespaces": [ns], "auth": {"mode": "apiKeys", "secretRef": {"name": "keys"}}},
+    })
+    port = int(mcp_read_only.url.rsplit(":", 1)[1].split("/")[0])
+    api(sim, "POST", f"/api/v1/namespaces/{ns}/services", {
+        "metadata": {"name": "binnacle", "labels": {"mcp-enabled": "true"}},
+        "spec": {"ports": [{"name": "mcp", "port": 80, "targetPort": port}]},
+    })
+    api(sim, "POST", f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices", {
+        "metadata": {"name": "binnacle-1", "labels": {"kubernetes.io/service-name": "binnacle"}},
+        "addressType": "IPv4", "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
+        "ports": [{"name": "mcp", "port": port, "protocol": "TCP"}],
+    })
+    audit = workdir / "audit.jsonl"
+    gw = Process("gateway-auth", [BIN, "gateway", "--gateway", f"{ns}/main", "--kubeconfig", sim.kubeconfig, "--listen", "127.0.0.1:0", "--audit-log", str(audit)], workdir)
+    processes.append(gw)
+    url = gw.wait_for(r"listening on (http://\S+/mcp)").group(1)
+
+    init = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}).encode()
+    hdrs = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+    status, body, headers = wait("401 without a key", lambda: (r := http_request(url, "POST", init, hdrs))[0] == 401 and r)
+    assert headers.get("www-authenticate", headers.get("WWW-Authenticate", "")).startswith("Bearer"), headers
+    assert b"Authorization: Bearer <key>" in body, body
+
+    http = httpx2.AsyncClient(headers={"Authorization": "Bearer py-key-123"}, timeout=60)
+    async with Client(streamable_http_client(url, http_client=http), mode="legacy", read_timeout_seconds=60) as client:
+        with anyio.fail_after(30):
+            while "binnacle.cluster_info" not in {t.name for t in (await client.list_tools()).tools}:
+                await anyio.sleep(0.2)
+        assert not (await client.call_tool("binnacle.cluster_info", {})).is_error
+    lines = wait("the audit line", lambda: audit.exists() and [json.loads(l) for l in audit.read_text().splitlines()])
+    assert lines[0]["caller"] == "py-client" and lines[0]["tool"] == "binnacle.cluster_info", lines
+    assert lines[0]["outcome"] == "ok" and lines[0]["upstream"] == f"{ns}/binnacle", lines

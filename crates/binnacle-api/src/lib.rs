@@ -10,11 +10,14 @@
 //! * Audit (`GET /audit`, `GET /audit/verify`), users, integrations, usage, clusters, tools, health,
 //!   Prometheus `/metrics` and the OpenAPI document (`GET /api/v1/openapi.json`).
 //!
+//! * `/mcp`: the engine as an MCP agent (`ask`, `run_status`) for gateways and MCP clients ([`mcp`]).
+//!
 //! Every error is JSON `{"error": {"code", "message"}}` ([`error::ApiError`]).
 
 pub mod auth;
 pub mod error;
 pub mod json;
+pub mod mcp;
 pub mod openapi;
 mod routes;
 mod sse;
@@ -46,6 +49,8 @@ pub struct ApiConfig {
     pub login_window: Duration,
     /// Seconds between SSE heartbeats.
     pub heartbeat: Duration,
+    /// The MCP agent endpoint (`/mcp`): origin and host checks, body limit.
+    pub mcp: mcp::McpEndpointConfig,
 }
 
 impl Default for ApiConfig {
@@ -57,6 +62,7 @@ impl Default for ApiConfig {
             login_max_failures: 10,
             login_window: Duration::from_secs(300),
             heartbeat: Duration::from_secs(15),
+            mcp: mcp::McpEndpointConfig::default(),
         }
     }
 }
@@ -66,6 +72,7 @@ struct StateInner {
     keys: JwtKeys,
     config: ApiConfig,
     limiter: LoginLimiter,
+    fleet: std::sync::OnceLock<binnacle_fleet::Fleet>,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -82,7 +89,13 @@ impl AppState {
             None => engine.store().setting_or_insert("jwt_secret", &auth::tokens::random_secret()).await?,
         };
         let limiter = LoginLimiter::new(config.login_max_failures, config.login_window);
-        Ok(Self(Arc::new(StateInner { engine, keys: JwtKeys::from_secret(secret.as_bytes()), config, limiter })))
+        Ok(Self(Arc::new(StateInner {
+            engine,
+            keys: JwtKeys::from_secret(secret.as_bytes()),
+            config,
+            limiter,
+            fleet: std::sync::OnceLock::new(),
+        })))
     }
 
     /// The engine.
@@ -105,18 +118,32 @@ impl AppState {
         &self.0.config
     }
 
+    /// Serves `/api/v1/fleet/...` from this fleet (without one those routes answer 404). Set once.
+    pub fn with_fleet(self, fleet: binnacle_fleet::Fleet) -> Self {
+        if self.0.fleet.set(fleet).is_err() {
+            tracing::warn!("the API's fleet was already set; the new one is ignored");
+        }
+        self
+    }
+
+    /// The fleet, when the server has one.
+    pub fn fleet(&self) -> Option<&binnacle_fleet::Fleet> {
+        self.0.fleet.get()
+    }
+
     pub(crate) fn limiter(&self) -> &LoginLimiter {
         &self.0.limiter
     }
 }
 
-/// The API's routes: `/api/v1/...` and `/metrics`. Serve with
+/// The API's routes: `/api/v1/...`, `/metrics` and the MCP agent endpoint `/mcp` ([`mcp`]). Serve with
 /// `into_make_service_with_connect_info::<SocketAddr>()` so the login limiter sees client addresses.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", routes::api())
         .route("/metrics", axum::routing::get(routes::health::metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .merge(mcp::service(state.clone()))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }

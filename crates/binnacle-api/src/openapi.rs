@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the REST API (`GET /api/v1/openapi.json`), built from the route table
 //! below and the request types' JSON Schemas (schemars), so it cannot drift from what the handlers parse.
 
-use crate::routes::{approvals, auth, conversations, integrations, users};
+use crate::routes::{approvals, auth, conversations, integrations, tokens, users};
 use axum::Json;
 use schemars::JsonSchema;
 use serde_json::{Map, Value, json};
@@ -100,6 +100,30 @@ const OPS: &[Op] = &[
         role: "admin",
         body: None,
         ok: ("204", "deleted"),
+    },
+    Op {
+        method: "get",
+        path: "/tokens",
+        summary: "API tokens for machines (never the token itself)",
+        role: "admin",
+        body: None,
+        ok: ("200", "items"),
+    },
+    Op {
+        method: "post",
+        path: "/tokens",
+        summary: "Create a long-lived API token acting as a user (e.g. for an MCP gateway on /mcp); shown once",
+        role: "admin",
+        body: Some(("NewToken", schema::<tokens::NewToken>)),
+        ok: ("201", "token, id, name, userId, username, expiresAt"),
+    },
+    Op {
+        method: "delete",
+        path: "/tokens/{id}",
+        summary: "Revoke an API token at once",
+        role: "admin",
+        body: None,
+        ok: ("204", "revoked"),
     },
     Op {
         method: "get",
@@ -271,6 +295,38 @@ const OPS: &[Op] = &[
     },
     Op {
         method: "get",
+        path: "/fleet/clusters",
+        summary: "Every kubeconfig context as a cluster, with health (reachable, version, nodes, pods, latency, last error)",
+        role: "viewer",
+        body: None,
+        ok: ("200", "clusters, categories, reloadError"),
+    },
+    Op {
+        method: "post",
+        path: "/fleet/clusters/reload",
+        summary: "Re-read the kubeconfig files now (contexts added, removed, changed)",
+        role: "operator",
+        body: None,
+        ok: ("200", "added, removed, changed, clusters, files"),
+    },
+    Op {
+        method: "get",
+        path: "/fleet/{category}",
+        summary: "A category (pods, workloads, nodes, events, helm-releases, operators, gpu-nodes, findings) from every cluster (?clusters=a,b&limit=), cached per category",
+        role: "viewer",
+        body: None,
+        ok: ("200", "category, clusters, errors, summary"),
+    },
+    Op {
+        method: "get",
+        path: "/fleet/{category}/stream",
+        summary: "The same as SSE: one `cluster` event per cluster as it answers, then a `summary` event",
+        role: "viewer",
+        body: None,
+        ok: ("200", "text/event-stream"),
+    },
+    Op {
+        method: "get",
         path: "/tools",
         summary: "Tools runs may call, with their hints",
         role: "viewer",
@@ -301,6 +357,10 @@ pub fn build() -> Value {
         }
         if op.path.contains("{id}") {
             o["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
+        }
+        if op.path.contains("{category}") {
+            o["parameters"] = json!([{"name": "category", "in": "path", "required": true,
+                "schema": {"type": "string", "enum": binnacle_fleet::Category::names()}}]);
         }
         if let Some((name, make)) = &op.body {
             schemas.insert((*name).to_string(), make());

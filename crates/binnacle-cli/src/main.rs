@@ -47,6 +47,10 @@ enum Command {
     Findings(commands::findings::FindingsArgs),
     /// Serve the MCP gateway of a `Gateway` object: every discovered MCP server's tools behind one endpoint.
     Gateway(commands::gateway::GatewayArgs),
+    /// Run the operator: Gateway (and Binnacle) controllers with Lease-based leader election.
+    Operator(commands::operator::OperatorArgs),
+    /// Print every CustomResourceDefinition of Binnacle as YAML (kubectl apply -f -).
+    Crds,
 }
 
 fn main() -> ExitCode {
@@ -84,6 +88,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Findings(args) => commands::findings::run(args).await,
             Command::Gateway(args) => commands::gateway::run(args).await,
+            Command::Operator(args) => commands::operator::run(args).await,
+            Command::Crds => commands::operator::crds(),
         }
     });
     match result {

@@ -209,6 +209,12 @@ impl Engine {
         self.0.shutdown.cancel();
     }
 
+    /// A token cancelled when [`Engine::shutdown`] is called: long-lived streams served next to the engine
+    /// (MCP sessions) end with it, so a graceful server shutdown does not wait on them.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.0.shutdown.child_token()
+    }
+
     /// Starts a run answering `text`, in `conversation_id` or in a new conversation. `context` names the
     /// kubeconfig context the conversation works in (must exist).
     pub async fn start_run(

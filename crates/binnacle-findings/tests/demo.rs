@@ -46,6 +46,18 @@ fn ready(r: &Report) -> bool {
         && has("webhook-endpoints", "", "edge-policy")
         && has("helm-release", "edge", "edge-proxy")
         && has("cronjob-failing", "edge", "cert-renew")
+        && has("failing-liveness", "ml", "feature-store")
+        && r.findings.iter().any(|f| f.analyzer == "failing-liveness" && f.severity == Severity::Critical)
+        && has("gateway", "edge", "public")
+        && has("replicaset-failed-create", "reporting", "report-api")
+        && has("statefulset-unavailable", "reporting", "warehouse")
+        && has("daemonset-unavailable", "reporting", "log-shipper")
+        && has("node", "", "sim-control-plane")
+        && has("cronjob", "batch", "weekly-export")
+        && has("deployment-unavailable", "web", "catalog")
+        // The autoscaler has scaled search to its maximum and both pods are ready (the budget is then full).
+        && r.findings.iter().any(|f| f.analyzer == "hpa" && f.name == "search" && f.summary.contains("maximum"))
+        && r.findings.iter().any(|f| f.analyzer == "pdb" && f.name == "search" && f.summary.contains("(2 healthy, 2"))
         // Healthy namespaces settle too (persistent false positives still fail the test at the deadline).
         && r.findings.iter().all(|f| !["shop", "apps", "kube-system"].contains(&f.namespace.as_str()))
 }
@@ -55,7 +67,7 @@ async fn demo_faults_are_found_without_false_positives() {
     let sim =
         SimCluster::start(SimOptions { scenario: Scenario::Demo, speed: 20.0, ..SimOptions::default() }).await.unwrap();
     let client = kube::Client::new(sim.router(), "default");
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(40);
     let report = loop {
         let report = find_issues(client.clone(), Scope::all()).await.unwrap();
         if ready(&report) || Instant::now() > deadline {
@@ -159,6 +171,165 @@ async fn demo_faults_are_found_without_false_positives() {
         "the CronJob's failed Job is reported on the CronJob"
     );
 
+    let live = find(&report, "failing-liveness", "ml", "feature-store");
+    assert_eq!((live.kind.as_str(), live.severity), ("Deployment", Severity::Critical), "{live:?}");
+    assert!(
+        live.evidence
+            .events
+            .iter()
+            .any(|e| e.reason == "Unhealthy"
+                && e.message == "Liveness probe failed: HTTP probe failed with statuscode: 500"),
+        "the kubelet's warning is the evidence: {live:?}"
+    );
+    assert!(live.likely_cause.contains("container feast"), "{live:?}");
+    assert!(
+        live.evidence.conditions.iter().any(|c| c.contains("last terminated Error (exit code 137)")
+            && c.contains("httpGet :http/healthz every 5s, failureThreshold 3")),
+        "{live:?}"
+    );
+    assert!(
+        !report.findings.iter().any(|f| f.analyzer == "crash-loop" && f.name == "feature-store"),
+        "a liveness kill is not also reported as a crash loop"
+    );
+
+    let gw = find(&report, "gateway", "edge", "public");
+    assert_eq!((gw.kind.as_str(), gw.severity), ("Gateway", Severity::Critical));
+    assert!(gw.summary.contains("is not programmed (AddressNotAssigned)"), "{gw:?}");
+    assert!(gw.likely_cause.contains("No addresses have been assigned to the Gateway"), "{gw:?}");
+
+    let quota = find(&report, "replicaset-failed-create", "reporting", "report-api");
+    assert_eq!((quota.kind.as_str(), quota.severity), ("Deployment", Severity::Warning), "2 of 3 pods run: {quota:?}");
+    assert!(quota.summary.contains("cannot create pods (2 of 3)"), "{quota:?}");
+    assert_eq!(
+        quota.likely_cause,
+        "ResourceQuota compute is exhausted (requested: requests.cpu=400m, used: requests.cpu=800m, limited: requests.cpu=1)"
+    );
+    assert!(
+        quota
+            .evidence
+            .conditions
+            .iter()
+            .any(|c| c.starts_with("ReplicaFailure=True (FailedCreate): pods \"report-api-")
+                && c.contains("exceeded quota: compute")),
+        "the ReplicaSet's condition: {quota:?}"
+    );
+    assert!(
+        quota
+            .evidence
+            .conditions
+            .iter()
+            .any(|c| c.starts_with("ResourceQuota compute:") && c.contains("requests.cpu 800m/1")),
+        "the quota's usage, kept by the quota controller: {quota:?}"
+    );
+    assert!(
+        quota.evidence.events.iter().any(|e| e.reason == "FailedCreate"
+            && e.message.starts_with("Error creating: pods \"report-api-")
+            && e.message.contains("\" is forbidden: exceeded quota: compute, requested: requests.cpu=400m")),
+        "{quota:?}"
+    );
+
+    let sts = find(&report, "statefulset-unavailable", "reporting", "warehouse");
+    assert_eq!((sts.kind.as_str(), sts.severity), ("StatefulSet", Severity::Critical));
+    assert!(sts.summary.contains("has 0 of 1 replicas ready"), "{sts:?}");
+    assert!(
+        sts.likely_cause.starts_with(
+            "the controller cannot create pods: ResourceQuota compute is exhausted (requested: requests.memory=1536Mi"
+        ),
+        "{sts:?}"
+    );
+    assert!(
+        sts.evidence.events.iter().any(|e| e.reason == "FailedCreate"
+            && e.message.starts_with("create Pod warehouse-0 in StatefulSet warehouse failed error: pods \"warehouse-0\" is forbidden: exceeded quota: compute")),
+        "{sts:?}"
+    );
+
+    let ds = find(&report, "daemonset-unavailable", "reporting", "log-shipper");
+    assert_eq!((ds.kind.as_str(), ds.severity), ("DaemonSet", Severity::Critical));
+    assert!(
+        ds.likely_cause.contains(
+            "a LimitRange in reporting refuses the pod: maximum memory usage per Container is 2Gi, but limit is 3Gi"
+        ),
+        "{ds:?}"
+    );
+    assert!(ds.evidence.events.iter().any(|e| e.reason == "FailedCreate"
+        && e.message == "Error creating: pods \"log-shipper-\" is forbidden: maximum memory usage per Container is 2Gi, but limit is 3Gi"), "{ds:?}");
+
+    let node = find(&report, "node", "", "sim-control-plane");
+    assert_eq!((node.kind.as_str(), node.severity), ("Node", Severity::Info), "{node:?}");
+    assert_eq!(node.summary, "node sim-control-plane: SchedulingDisabled");
+    assert_eq!(node.evidence.conditions, ["spec.unschedulable=true (cordoned)"], "{node:?}");
+    assert_eq!(node.likely_cause, "the node is cordoned; new pods will not be scheduled on it");
+
+    let cron = find(&report, "cronjob", "batch", "weekly-export");
+    assert_eq!((cron.kind.as_str(), cron.severity), ("CronJob", Severity::Info), "{cron:?}");
+    assert_eq!(cron.summary, "cronjob batch/weekly-export is suspended");
+    assert_eq!(cron.evidence.conditions, ["schedule \"0 3 * * 0\", suspend true"], "{cron:?}");
+    assert_eq!(cron.likely_cause, "spec.suspend is true; no jobs will be created");
+
+    let hpa = find(&report, "hpa", "data", "search");
+    assert_eq!((hpa.kind.as_str(), hpa.severity), ("HorizontalPodAutoscaler", Severity::Info), "{hpa:?}");
+    assert_eq!(hpa.summary, "HPA data/search is at its maximum of 2 replicas");
+    assert_eq!(hpa.likely_cause, "load needs more replicas than maxReplicas allows");
+    assert!(
+        hpa.evidence.conditions.iter().any(|c| c.starts_with("ScalingLimited=True (TooManyReplicas)")),
+        "the HPA controller's condition is the evidence: {hpa:?}"
+    );
+    assert!(hpa.evidence.conditions.iter().any(|c| c.starts_with("ScalingActive=True (ValidMetricFound)")), "{hpa:?}");
+    // currentReplicas is the Deployment's status: the controller scaled search from its initial 1 replica to 2.
+
+    let pdb = find(&report, "pdb", "data", "search");
+    assert_eq!((pdb.kind.as_str(), pdb.severity), ("PodDisruptionBudget", Severity::Warning), "{pdb:?}");
+    assert_eq!(pdb.summary, "PDB data/search allows zero disruptions (2 healthy, 2 required)");
+    assert_eq!(
+        pdb.evidence.conditions,
+        ["disruptionsAllowed=0, currentHealthy=2, desiredHealthy=2, expectedPods=2"],
+        "the disruption controller's status: {pdb:?}"
+    );
+    assert!(
+        pdb.likely_cause.starts_with("its budget leaves no room: minAvailable equals the replica count"),
+        "{pdb:?}"
+    );
+
+    // A rollout stuck at the Deployment level: no pod-level analyzer reports pods waiting for a volume.
+    let stuck = find(&report, "deployment-unavailable", "web", "catalog");
+    assert_eq!((stuck.kind.as_str(), stuck.severity), ("Deployment", Severity::Critical), "{stuck:?}");
+    assert_eq!(stuck.summary, "deployment web/catalog exceeded its progress deadline (2 of 2 unavailable)");
+    assert!(
+        stuck
+            .evidence
+            .conditions
+            .iter()
+            .any(|c| c.starts_with("Progressing=False (ProgressDeadlineExceeded): ReplicaSet \"catalog-")
+                && c.ends_with("\" has timed out progressing.")),
+        "the deployment controller's condition: {stuck:?}"
+    );
+    assert!(
+        stuck
+            .evidence
+            .conditions
+            .iter()
+            .any(|c| c.starts_with("pod catalog-")
+                && c.ends_with(": Pending, container catalog waiting ContainerCreating")),
+        "{stuck:?}"
+    );
+    let mount = "MountVolume.SetUp failed for volume \"db-credentials\" : secret \"catalog-db\" not found";
+    assert!(
+        stuck.evidence.events.iter().any(|e| e.reason == "FailedMount" && e.message == mount),
+        "the kubelet's warning about the pods: {stuck:?}"
+    );
+    assert!(
+        stuck
+            .likely_cause
+            .starts_with("the latest rollout did not make progress in time: its new pods are stuck (pod catalog-")
+            && stuck.likely_cause.ends_with(&format!(": FailedMount: {mount})")),
+        "{stuck:?}"
+    );
+    assert_eq!(
+        stuck.next_step.as_ref().map(|c| c.tool.as_str()),
+        Some("resource_describe"),
+        "revision 1: nothing to undo"
+    );
+
     // Exactly the planted faults (plus the Services left without ready endpoints by them).
     let mut got: Vec<(String, String, String)> =
         report.findings.iter().map(|f| (f.analyzer.clone(), f.namespace.clone(), f.name.clone())).collect();
@@ -168,6 +339,16 @@ async fn demo_faults_are_found_without_false_positives() {
         ("config-error", "payments", "fraud-detector"),
         ("crash-loop", "payments", "payments-api"),
         ("cronjob-failing", "edge", "cert-renew"),
+        ("cronjob", "batch", "weekly-export"),
+        ("hpa", "data", "search"),
+        ("node", "", "sim-control-plane"),
+        ("pdb", "data", "search"),
+        ("daemonset-unavailable", "reporting", "log-shipper"),
+        ("deployment-unavailable", "web", "catalog"),
+        ("failing-liveness", "ml", "feature-store"),
+        ("gateway", "edge", "public"),
+        ("replicaset-failed-create", "reporting", "report-api"),
+        ("statefulset-unavailable", "reporting", "warehouse"),
         ("failing-readiness", "ml", "recommender"),
         ("helm-release", "edge", "edge-proxy"),
         ("image-pull", "web", "storefront"),
@@ -195,8 +376,8 @@ async fn demo_faults_are_found_without_false_positives() {
     let noisy: Vec<&Finding> =
         report.findings.iter().filter(|f| ["shop", "apps", "kube-system"].contains(&f.namespace.as_str())).collect();
     assert!(noisy.is_empty(), "false positives: {noisy:#?}");
-    // No node problems in the demo.
-    assert!(!report.findings.iter().any(|f| f.kind == "Node"), "{}", dump(&report));
+    // The one node finding is the cordoned control plane: the workers are healthy.
+    assert_eq!(report.findings.iter().filter(|f| f.kind == "Node").count(), 1, "{}", dump(&report));
 
     // Sorted by severity, then namespace/name.
     let keys: Vec<_> = report.findings.iter().map(|f| (f.severity, f.namespace.clone(), f.name.clone())).collect();
@@ -204,8 +385,8 @@ async fn demo_faults_are_found_without_false_positives() {
     sorted.sort();
     assert_eq!(keys, sorted);
     // 21 kinds every run (one page each here) + StorageClasses (a claim is Pending) + ConfigMaps (a config error)
-    // + IngressClasses (there are Ingresses).
-    assert_eq!(report.stats.list_calls, 24, "{:?}", report.stats);
+    // + IngressClasses (there are Ingresses) + ResourceQuotas and LimitRanges (pod creations were refused).
+    assert_eq!(report.stats.list_calls, 26, "{:?}", report.stats);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -226,9 +407,9 @@ async fn scoped_to_namespaces() {
     };
     assert!(report.findings.iter().all(|f| f.namespace == "data" || f.namespace.is_empty()), "{}", dump(&report));
     assert!(report.findings.iter().any(|f| f.analyzer == "pvc-pending"));
-    // 16 namespaced kinds × 2 namespaces, the two optional CRDs once each (the first namespace answers 404 for
-    // Gateways; Argo Rollouts is installed), 3 cluster-scoped kinds, and StorageClasses (a claim is Pending).
-    assert_eq!(report.stats.list_calls, 16 * 2 + 2 + 1 + 3 + 1, "{:?}", report.stats);
+    // 16 namespaced kinds and the two optional CRDs (Argo Rollouts and the Gateway API are both installed) × 2
+    // namespaces, 3 cluster-scoped kinds, and StorageClasses (a claim is Pending).
+    assert_eq!(report.stats.list_calls, (16 + 2) * 2 + 3 + 1, "{:?}", report.stats);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -44,6 +44,26 @@ pub struct GatewayConfig {
     pub call_timeout: Duration,
     /// The TLS Secret to check (with `enableTls`).
     pub tls_secret: Option<String>,
+    /// How clients authenticate.
+    pub auth: AuthConfig,
+}
+
+/// How clients authenticate, as the spec says (the Secret is read by [`crate::auth`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AuthConfig {
+    /// No authentication.
+    #[default]
+    None,
+    /// API keys: every data value of the Secret is one key, its data key the key's name.
+    ApiKeys {
+        /// The Secret in the Gateway's namespace.
+        secret: String,
+    },
+    /// HS256 access tokens issued by the engine, verified with the Secret's `jwt-secret`.
+    Jwt {
+        /// The Secret in the Gateway's namespace.
+        secret: String,
+    },
 }
 
 impl GatewayConfig {
@@ -116,21 +136,28 @@ impl GatewayConfig {
         } else {
             None
         };
-        if let Some(auth) = &spec.auth
-            && auth.mode != AuthMode::None
-        {
-            let mode = match auth.mode {
-                AuthMode::ApiKeys => "apiKeys",
-                _ => "jwt",
-            };
-            return Err(SpecProblem::new(
-                "AuthModeNotSupported",
-                format!(
-                    "auth.mode {mode} is not supported by this gateway version yet (only none is); set auth.mode: \
-                     none and protect the gateway with a NetworkPolicy, or wait for a release with {mode}"
-                ),
-            ));
-        }
+        let auth = match spec.auth.as_ref().map(|a| (a.mode, a.secret_ref.as_ref())) {
+            None | Some((AuthMode::None, _)) => AuthConfig::None,
+            Some((mode, secret)) => {
+                let (label, what) = match mode {
+                    AuthMode::ApiKeys => ("apiKeys", "whose every data value is one API key"),
+                    _ => ("jwt", "with the engine's JWT signing secret under the key jwt-secret"),
+                };
+                let Some(secret) = secret.map(|r| r.name.trim()).filter(|n| !n.is_empty()) else {
+                    return Err(SpecProblem::new(
+                        "AuthSecretMissing",
+                        format!(
+                            "auth.mode {label} needs auth.secretRef.name: name a Secret in the Gateway's namespace \
+                             {what}"
+                        ),
+                    ));
+                };
+                match mode {
+                    AuthMode::ApiKeys => AuthConfig::ApiKeys { secret: secret.to_string() },
+                    _ => AuthConfig::Jwt { secret: secret.to_string() },
+                }
+            }
+        };
         Ok(GatewayConfig {
             mcp_port,
             service_selector,
@@ -140,6 +167,7 @@ impl GatewayConfig {
             policy,
             call_timeout: Duration::from_secs(timeout.unsigned_abs()),
             tls_secret,
+            auth,
         })
     }
 }
@@ -267,6 +295,13 @@ mod tests {
             auth: Some(GatewayAuth { mode: AuthMode::ApiKeys, secret_ref: None }),
             ..Default::default()
         });
-        assert_eq!(p.reason, "AuthModeNotSupported");
+        assert_eq!(p.reason, "AuthSecretMissing");
+        assert!(p.message.contains("auth.secretRef.name"), "{p}");
+        let ok = GatewayConfig::from_spec(&GatewaySpec {
+            auth: Some(GatewayAuth { mode: AuthMode::Jwt, secret_ref: Some(SecretRef { name: "gw-jwt".into() }) }),
+            ..Default::default()
+        })
+        .expect("valid");
+        assert_eq!(ok.auth, AuthConfig::Jwt { secret: "gw-jwt".into() });
     }
 }

@@ -5,6 +5,8 @@
 //! the body size (413); a guard in front answers bodies that are not one JSON-RPC message with a JSON-RPC
 //! parse or invalid-request error, as `binnacle mcp` does.
 
+use crate::audit::{Audit, AuditRecord};
+use crate::auth::{AuthError, Authenticator};
 use crate::discovery::ServiceKey;
 use crate::server::GatewayServer;
 use axum::Router;
@@ -45,6 +47,10 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// Cancelling it ends every session and stream.
     pub cancel: CancellationToken,
+    /// Records `tools/call` requests refused for their credentials (the rest are recorded by the server).
+    pub audit: Audit,
+    /// Checks every MCP request's credentials ([`crate::Gateway::authenticator`]; default: open).
+    pub auth: Authenticator,
 }
 
 impl Default for HttpOptions {
@@ -54,6 +60,8 @@ impl Default for HttpOptions {
             allowed_hosts: Some(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             cancel: CancellationToken::new(),
+            auth: Authenticator::open(),
+            audit: Audit::default(),
         }
     }
 }
@@ -91,7 +99,10 @@ pub fn router(server: GatewayServer, options: HttpOptions) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
-        .layer(middleware::from_fn_with_state(options.max_body_bytes, guard))
+        .layer(middleware::from_fn_with_state(
+            (options.max_body_bytes, options.auth.clone(), options.audit.clone()),
+            guard,
+        ))
         .with_state(state)
 }
 
@@ -173,9 +184,59 @@ fn is_mcp(path: &str) -> bool {
     path == MCP_PATH || path.starts_with("/mcp/")
 }
 
-async fn guard(State(max_body_bytes): State<usize>, request: Request, next: Next) -> Response {
+/// The answer to a request whose credentials are missing or refused: 401 with `WWW-Authenticate: Bearer`
+/// (503 while the gateway cannot check credentials), and a JSON-RPC error saying how to authenticate.
+fn unauthorized(error: &AuthError) -> Response {
+    let (status, code) = match error {
+        AuthError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, -32003),
+        _ => (StatusCode::UNAUTHORIZED, -32001),
+    };
+    let mut resp = json_response(
+        status,
+        json!({"jsonrpc": "2.0", "id": Value::Null, "error": {"code": code, "message": error.to_string()}}),
+    );
+    resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"binnacle-gateway\""));
+    resp
+}
+
+async fn guard(
+    State((max_body_bytes, auth, audit)): State<(usize, Authenticator, Audit)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if !is_mcp(request.uri().path()) {
         return next.run(request).await;
+    }
+    match auth.check(request.headers()) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+        }
+        Err(e) => {
+            tracing::info!(path = %request.uri().path(), error = %e, "request refused by auth");
+            if request.method() == Method::POST {
+                let started = std::time::Instant::now();
+                let body = Limited::new(request.into_body(), max_body_bytes).collect().await;
+                if let Ok(body) = body
+                    && let Ok(Value::Object(msg)) = serde_json::from_slice::<Value>(&body.to_bytes())
+                    && msg.get("method").and_then(Value::as_str) == Some("tools/call")
+                {
+                    let params = msg.get("params").and_then(Value::as_object);
+                    audit.record(AuditRecord {
+                        at: jiff::Timestamp::now().as_millisecond(),
+                        caller: "unauthenticated".into(),
+                        upstream: "-".into(),
+                        tool: params.and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or("?").to_string(),
+                        arguments: AuditRecord::argument_names(
+                            params.and_then(|p| p.get("arguments")).and_then(Value::as_object),
+                        ),
+                        decision: "denied".into(),
+                        outcome: "unauthenticated".into(),
+                        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+                    });
+                }
+            }
+            return unauthorized(&e);
+        }
     }
     if request.method() == Method::DELETE {
         // rmcp ends a session with 202; clients (the Python SDK) expect 200 or 204.

@@ -26,6 +26,8 @@
 //! [`Gateway::start`] wires these together for one `Gateway` object; the caller serves [`Gateway::server`]
 //! with [`http::serve`].
 
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod crd;
 pub mod discovery;
@@ -62,6 +64,8 @@ pub struct GatewayOptions {
     pub resync: Duration,
     /// Write status and Events (off: only serve).
     pub write_status: bool,
+    /// How often the auth Secret is re-read (a rotated or revoked key takes effect within it).
+    pub auth_refresh: Duration,
 }
 
 impl Default for GatewayOptions {
@@ -72,6 +76,7 @@ impl Default for GatewayOptions {
             instance: None,
             resync: Duration::from_secs(30),
             write_status: true,
+            auth_refresh: Duration::from_secs(2),
         }
     }
 }
@@ -83,6 +88,9 @@ pub struct Gateway {
     snapshot: watch::Receiver<Arc<Snapshot>>,
     config: watch::Receiver<Option<Arc<config::GatewayConfig>>>,
     shutdown: CancellationToken,
+    auth: auth::Authenticator,
+    /// The tasks that write to the cluster (status, Events), awaited by [`Gateway::shutdown`].
+    writers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Gateway {
@@ -95,21 +103,30 @@ impl Gateway {
         let (observed_tx, observed_rx) = watch::channel(None);
         let (discovered_tx, discovered_rx) = watch::channel(discovery::Discovered::default());
         let recorder = status::recorder(client.clone(), options.instance.clone());
-        tokio::spawn(status::watch_spec(
+        let mut writers = Vec::new();
+        writers.push(tokio::spawn(status::watch_spec(
             client.clone(),
             namespace.to_string(),
             name.to_string(),
             config_tx,
             observed_tx,
-            recorder.clone(),
+            // Events only from the status writer (with `write_status: false`, the operator writes them).
+            options.write_status.then(|| recorder.clone()),
             options.resync,
             shutdown.child_token(),
-        ));
+        )));
         tokio::spawn(discovery::run(client.clone(), config_rx.clone(), discovered_tx, shutdown.child_token()));
+        let auth = auth::spawn(
+            client.clone(),
+            namespace.to_string(),
+            config_rx.clone(),
+            options.auth_refresh,
+            shutdown.child_token(),
+        );
         let (snapshot, transitions) =
             registry::spawn(discovered_rx, config_rx.clone(), options.upstream.clone(), shutdown.child_token());
         if options.write_status {
-            tokio::spawn(status::write_status(
+            writers.push(tokio::spawn(status::write_status(
                 client,
                 namespace.to_string(),
                 name.to_string(),
@@ -118,16 +135,26 @@ impl Gateway {
                 snapshot.clone(),
                 metrics.clone(),
                 shutdown.child_token(),
-            ));
-            tokio::spawn(status::record_events(recorder, observed_rx, transitions, shutdown.child_token()));
+            )));
+            writers.push(tokio::spawn(status::record_events(
+                recorder,
+                observed_rx,
+                transitions,
+                shutdown.child_token(),
+            )));
         }
         let server = GatewayServer::new(snapshot.clone(), metrics);
-        Gateway { server, snapshot, config: config_rx, shutdown }
+        Gateway { server, snapshot, config: config_rx, shutdown, auth, writers }
     }
 
     /// The MCP handler (serve it with [`http::serve`]).
     pub fn server(&self) -> GatewayServer {
         self.server.clone()
+    }
+
+    /// Checks clients' credentials as the spec's `auth` says; put it in [`HttpOptions::auth`].
+    pub fn authenticator(&self) -> auth::Authenticator {
+        self.auth.clone()
     }
 
     /// What is served now.
@@ -148,6 +175,16 @@ impl Gateway {
     /// Stops every task and upstream connection.
     pub fn stop(&self) {
         self.shutdown.cancel();
+    }
+
+    /// Stops every task and waits until those that write to the cluster have ended: after it returns, no
+    /// status write or Event of this instance can land (a write in flight when it is called completes first).
+    /// The operator uses it before starting a replacement for the same Gateway.
+    pub async fn shutdown(mut self) {
+        self.shutdown.cancel();
+        for task in std::mem::take(&mut self.writers) {
+            let _ = task.await;
+        }
     }
 }
 

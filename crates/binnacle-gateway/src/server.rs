@@ -7,6 +7,8 @@
 //! that is unavailable, times out or misbehaves gives a result with `isError: true` that says which service
 //! failed and why.
 
+use crate::audit::{Audit, AuditRecord};
+use crate::auth::Caller;
 use crate::discovery::ServiceKey;
 use crate::metrics::{Metrics, ServiceLabels};
 use crate::registry::{Route, Snapshot};
@@ -34,6 +36,7 @@ pub enum View {
 struct Core {
     snapshot: watch::Receiver<Arc<Snapshot>>,
     metrics: Metrics,
+    audit: Audit,
 }
 
 /// The gateway's MCP handler (one clone per session). Cheap to clone.
@@ -61,7 +64,18 @@ enum Resolved {
 impl GatewayServer {
     /// A server of the registry's snapshots, showing every upstream.
     pub fn new(snapshot: watch::Receiver<Arc<Snapshot>>, metrics: Metrics) -> Self {
-        Self { core: Arc::new(Core { snapshot, metrics }), view: View::All }
+        Self { core: Arc::new(Core { snapshot, metrics, audit: Audit::default() }), view: View::All }
+    }
+
+    /// The same server, recording every `tools/call` to `audit`.
+    pub fn with_audit(&self, audit: Audit) -> Self {
+        let core = Core { snapshot: self.core.snapshot.clone(), metrics: self.core.metrics.clone(), audit };
+        Self { core: Arc::new(core), view: self.view.clone() }
+    }
+
+    /// The audit writer.
+    pub fn audit(&self) -> &Audit {
+        &self.core.audit
     }
 
     /// The same server, showing one upstream only.
@@ -214,6 +228,40 @@ async fn notify_changes(peer: Peer<RoleServer>, mut rx: watch::Receiver<Arc<Snap
     }
 }
 
+/// The caller the HTTP layer authenticated (anonymous outside HTTP).
+fn caller(extensions: &rmcp::model::Extensions) -> Caller {
+    extensions
+        .get::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<Caller>())
+        .cloned()
+        .unwrap_or_else(Caller::anonymous)
+}
+
+fn read_only_tool(tool: &Tool) -> bool {
+    tool.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)
+}
+
+fn audit_record(
+    who: &Caller,
+    upstream: &str,
+    tool: &str,
+    arguments: Option<&rmcp::model::JsonObject>,
+    outcome: &str,
+    started: Instant,
+) -> AuditRecord {
+    let decision = if matches!(outcome, "refused" | "unknown") { "denied" } else { "allowed" };
+    AuditRecord {
+        at: jiff::Timestamp::now().as_millisecond(),
+        caller: who.name.clone(),
+        upstream: upstream.to_string(),
+        tool: tool.to_string(),
+        arguments: AuditRecord::argument_names(arguments),
+        decision: decision.into(),
+        outcome: outcome.into(),
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
 fn error_result(text: String) -> CallToolResponse {
     CallToolResult::error(vec![ContentBlock::text(text)]).into()
 }
@@ -265,9 +313,13 @@ impl ServerHandler for GatewayServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.tools().as_ref().clone()))
+        let tools = self.tools();
+        if caller(&context.extensions).read_only {
+            return Ok(ListToolsResult::with_all_items(tools.iter().filter(|t| read_only_tool(t)).cloned().collect()));
+        }
+        Ok(ListToolsResult::with_all_items(tools.as_ref().clone()))
     }
 
     async fn call_tool(
@@ -278,24 +330,42 @@ impl ServerHandler for GatewayServer {
         let name = request.name.to_string();
         let snapshot = self.snapshot();
         let metrics = &self.core.metrics;
+        let audit = &self.core.audit;
+        let started = Instant::now();
+        let who = caller(&context.extensions);
+        let arguments = request.arguments.clone();
         let (route, key) = match self.resolve(&snapshot, &name) {
             Resolved::Route(route, key) => (route, key),
             Resolved::Invalid(message) => {
                 let outcome = if message.starts_with("unknown") { "unknown" } else { "refused" };
                 metrics.call("-", outcome);
-                tracing::info!(tool = %name, outcome, "tool call refused");
+                tracing::info!(tool = %name, caller = %who.name, outcome, "tool call refused");
+                audit.record(audit_record(&who, "-", &name, arguments.as_ref(), outcome, started));
                 return Err(ErrorData::invalid_params(message, Some(json!({"tool": name}))));
             }
             Resolved::Unavailable(message, key) => {
                 metrics.call(&key.to_string(), "unavailable");
+                audit.record(audit_record(&who, &key.to_string(), &name, arguments.as_ref(), "unavailable", started));
                 return Ok(error_result(message));
             }
         };
+        if who.read_only && !self.tools().iter().any(|t| t.name == name && read_only_tool(t)) {
+            metrics.call(&key.to_string(), "refused");
+            audit.record(audit_record(&who, &key.to_string(), &name, arguments.as_ref(), "refused", started));
+            tracing::info!(tool = %name, caller = %who.name, outcome = "refused", "tool call refused: read-only caller");
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "tool {name:?} is not read-only (readOnlyHint is not true) and {} may call only read-only tools \
+                     (the engine role viewer); ask for an operator or admin token",
+                    who.name
+                ),
+                Some(json!({"tool": name})),
+            ));
+        }
         let service = key.to_string();
         let mut params = request;
         params.name = route.tool.clone().into();
         let token = context.meta.get_progress_token();
-        let started = Instant::now();
         let (tx, mut rx) = mpsc::unbounded_channel::<ProgressNotificationParam>();
         let progress = token.is_some().then_some(tx);
         let call = route.upstream.call(params, progress, context.ct.clone(), snapshot.call_timeout);
@@ -338,7 +408,8 @@ impl ServerHandler for GatewayServer {
             Err(e @ CallError::Failed { .. }) => ("failed", Ok(error_result(e.to_string()))),
         };
         metrics.call(&service, label);
-        tracing::info!(tool = %name, service = %service, elapsed_ms, outcome = label, "tool call");
+        audit.record(audit_record(&who, &service, &name, arguments.as_ref(), label, started));
+        tracing::info!(tool = %name, service = %service, caller = %who.name, elapsed_ms, outcome = label, "tool call");
         result
     }
 }

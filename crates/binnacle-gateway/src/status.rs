@@ -79,6 +79,11 @@ async fn check_tls(client: &Client, namespace: &str, name: &str) -> SpecProblem 
     }
 }
 
+/// Problems reported while the spec is applied (not keeping the last valid one).
+fn applied_anyway(reason: &str) -> bool {
+    matches!(reason, "TLSNotImplemented" | "AuthSecretMissing" | "AuthSecretInvalid" | "AuthSecretUnreadable")
+}
+
 /// Checks one version of the Gateway: the config to apply (if any) and the problem to report (if any).
 async fn evaluate(client: &Client, gw: &Gateway) -> (Option<GatewayConfig>, Option<SpecProblem>) {
     match GatewayConfig::from_spec(&gw.spec) {
@@ -91,15 +96,24 @@ async fn evaluate(client: &Client, gw: &Gateway) -> (Option<GatewayConfig>, Opti
                 }
                 None => None,
             };
+            let problem = match problem {
+                Some(p) if p.reason != "TLSNotImplemented" => Some(p),
+                tls => {
+                    let namespace = gw.metadata.namespace.clone().unwrap_or_default();
+                    crate::auth::check_secret(client, &namespace, &config.auth).await.or(tls)
+                }
+            };
             // Serving plain HTTP when TLS was asked for is reported, not refused: the rest of the spec applies.
-            let apply = problem.as_ref().is_none_or(|p| p.reason == "TLSNotImplemented");
+            // An unusable auth Secret is applied too: the gateway then refuses every client (fails closed).
+            let apply = problem.as_ref().is_none_or(|p| applied_anyway(p.reason));
             (apply.then_some(config), problem)
         }
     }
 }
 
 /// Watches the Gateway `namespace/name`: checked configs go to `config`, what was seen to `observed`.
-/// Re-checks every `resync` (a TLS Secret created later is noticed).
+/// Re-checks every `resync` (a TLS Secret created later is noticed). `InvalidSpec` Events go to `recorder`
+/// (none: not recorded).
 #[allow(clippy::too_many_arguments)]
 pub async fn watch_spec(
     client: Client,
@@ -107,7 +121,7 @@ pub async fn watch_spec(
     name: String,
     config: watch::Sender<Option<Arc<GatewayConfig>>>,
     observed: watch::Sender<Option<Observed>>,
-    recorder: Recorder,
+    recorder: Option<Recorder>,
     resync: Duration,
     shutdown: CancellationToken,
 ) {
@@ -154,7 +168,9 @@ pub async fn watch_spec(
                     action: "Validate".into(),
                     secondary: None,
                 };
-                if let Err(e) = recorder.publish(&event, &reference).await {
+                if let Some(recorder) = &recorder
+                    && let Err(e) = recorder.publish(&event, &reference).await
+                {
                     tracing::debug!(error = %e, "cannot record an Event");
                 }
             }
@@ -199,7 +215,7 @@ pub fn compose(
         .collect();
     let (available, total) = snapshot.counts();
     let (status, reason, message) = match (&observed.problem, snapshot.synced) {
-        (Some(p), _) if p.reason == "TLSNotImplemented" => ("False", p.reason, p.message.clone()),
+        (Some(p), _) if applied_anyway(p.reason) => ("False", p.reason, p.message.clone()),
         (Some(p), _) => {
             let tail = if observed.serving_previous {
                 " (the gateway keeps serving its last valid spec meanwhile)"

@@ -2,7 +2,9 @@
 //!
 //! - p50/p95 latency of listing 1,000 pods as JSON and as a kubectl Table (in process, through the router);
 //! - watch fan-out: 100 watchers, the delay from a write until every watcher has the event;
-//! - resident memory with 10,000 objects.
+//! - resident memory with 10,000 objects;
+//! - pod creation through admission: 1,000 pods in a namespace without, then with a ResourceQuota and a
+//!   LimitRange (whose usage is recomputed from the namespace's pods at each create).
 //!
 //! Run: `cargo run --release -p binnacle-sim --example sim-bench`.
 
@@ -157,6 +159,37 @@ async fn memory_phase() {
     );
 }
 
+/// Mean time per create of the first and the last 100 of 1,000 pods created in namespace `ns`.
+fn create_pods(cluster: &binnacle_sim::Cluster, ns: &str) -> (Duration, Duration) {
+    let pods = cluster.resource("", "v1", "pods").expect("pods");
+    let mut times = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        let started = Instant::now();
+        cluster.create_with_status(&pods, ns, pod(i, ns), "bench").expect("admitted");
+        times.push(started.elapsed());
+    }
+    let mean = |d: &[Duration]| d.iter().sum::<Duration>() / d.len() as u32;
+    (mean(&times[..100]), mean(&times[900..]))
+}
+
+async fn admission_cost() -> ((Duration, Duration), (Duration, Duration)) {
+    let sim = SimCluster::start(SimOptions { scenario: Scenario::Empty, controllers: false, ..SimOptions::default() })
+        .await
+        .expect("sim");
+    let cluster = sim.cluster().clone();
+    let ns_rt = cluster.resource("", "v1", "namespaces").expect("namespaces");
+    for ns in ["open", "quota"] {
+        cluster.create_with_status(&ns_rt, "", json!({"metadata": {"name": ns}}), "bench").expect("namespace");
+    }
+    let quotas = cluster.resource("", "v1", "resourcequotas").expect("quotas");
+    let ranges = cluster.resource("", "v1", "limitranges").expect("ranges");
+    let quota = json!({"metadata": {"name": "compute"}, "spec": {"hard": {"pods": "5000", "requests.cpu": "100", "requests.memory": "100Gi"}}});
+    cluster.create_with_status(&quotas, "quota", quota, "bench").expect("quota");
+    let range = json!({"metadata": {"name": "defaults"}, "spec": {"limits": [{"type": "Container", "default": {"memory": "64Mi"}, "max": {"memory": "1Gi"}}]}});
+    cluster.create_with_status(&ranges, "quota", range, "bench").expect("range");
+    (create_pods(&cluster, "open"), create_pods(&cluster, "quota"))
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     if std::env::args().any(|a| a == "--memory-phase") {
@@ -183,6 +216,7 @@ async fn main() {
     let (table_p50, table_p95, table_size) =
         list_latency(&sim, "application/json;as=Table;v=v1;g=meta.k8s.io,application/json").await;
     let (fan_p50, fan_p99) = watch_fan_out(&sim, 100, 50).await;
+    let (open, quota) = admission_cost().await;
 
     drop(sim);
     // Memory is measured in a fresh process, so that nothing freed by the runs above hides in the figure.
@@ -210,4 +244,15 @@ async fn main() {
         fan_p99.as_secs_f64() * 1e3
     );
     println!("{memory_line}");
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!(
+        "| create a pod, no quota (first / last 100 of 1,000) | {:.0} µs / {:.0} µs | — |",
+        us(open.0),
+        us(open.1)
+    );
+    println!(
+        "| create a pod, ResourceQuota + LimitRange (first / last 100 of 1,000) | {:.0} µs / {:.0} µs | — |",
+        us(quota.0),
+        us(quota.1)
+    );
 }

@@ -9,6 +9,7 @@
 //! | annotation `sim.binnacle.dev/behavior: crash` or an image whose name contains `crash` | exits with code 1 after a few seconds, restarts with back-off (CrashLoopBackOff) |
 //! | annotation `sim.binnacle.dev/behavior: oom` | is OOM-killed (exit 137) after a few seconds, restarts with back-off |
 //! | annotation `sim.binnacle.dev/behavior: not-ready` | runs but its readiness probe fails |
+//! | annotation `sim.binnacle.dev/behavior: liveness-fail` (on a container with a `livenessProbe`) | runs, then its liveness probe fails `failureThreshold` times (`Unhealthy` warnings); the kubelet kills it (exit 137, reason `Error`) and restarts it with back-off (CrashLoopBackOff) |
 //! | annotation `sim.binnacle.dev/behavior: fail` | exits with code 1 once (Job pods: the Job fails after its back-off limit) |
 //! | annotation `sim.binnacle.dev/behavior: complete`, or a Job pod | runs for `sim.binnacle.dev/duration` seconds (default 5), exits 0 |
 //! | image tag `does-not-exist`, or a repository under `notfound/` | the pull fails (ErrImagePull, ImagePullBackOff) |
@@ -36,6 +37,8 @@ pub enum Behavior {
     OomKilled,
     /// Runs but never passes its readiness probe.
     NeverReady,
+    /// Runs, then fails its liveness probe and is killed (137) by the kubelet, restarting with back-off.
+    LivenessFail,
     /// The image cannot be pulled.
     PullFailure,
     /// Runs for the given seconds and exits 0.
@@ -75,6 +78,10 @@ pub fn container_behavior(pod: &Value, container: &Value) -> Behavior {
         Some("crash") => return Behavior::Crash,
         Some("oom") => return Behavior::OomKilled,
         Some("not-ready") => return Behavior::NeverReady,
+        // Only a container with a liveness probe can be killed by one.
+        Some("liveness-fail") if container.get("livenessProbe").is_some_and(|p| !p.is_null()) => {
+            return Behavior::LivenessFail;
+        }
         Some("fail") => return Behavior::Fail(duration.min(3)),
         Some("complete") => return Behavior::Complete(duration),
         Some("healthy") => return Behavior::Healthy,
@@ -176,7 +183,7 @@ fn script_lines(
                 lines.push((at(d as f64 - 0.05), "done: all batches processed".into()));
             }
         }
-        Behavior::Healthy | Behavior::NeverReady | Behavior::PullFailure => {
+        Behavior::Healthy | Behavior::NeverReady | Behavior::PullFailure | Behavior::LivenessFail => {
             match family {
                 "web-server" => {
                     lines.push((at(0.1), "/docker-entrypoint.sh: Configuration complete; ready for start up".into()));
@@ -197,6 +204,10 @@ fn script_lines(
                     "WARN dependency check failed: upstream cache unavailable, reporting not ready".into(),
                 ));
             }
+            if behavior == Behavior::LivenessFail {
+                lines.push((at(1.2), "WARN worker pool exhausted: 64/64 workers busy, requests queued".into()));
+                lines.push((at(2.0), "WARN /healthz: event loop blocked for 5.2s, answering 500".into()));
+            }
             // Periodic lines every 10 seconds up to `end` (bounded: at most the last 500).
             let elapsed = (end.as_second() - start.as_second()).max(0);
             let count = elapsed / 10;
@@ -216,6 +227,9 @@ fn script_lines(
                         format!("checkpoint complete: wrote {} buffers", 10 + (seed.wrapping_add(i as u64) % 90))
                     }
                     _ if behavior == Behavior::NeverReady => "WARN readiness: upstream cache unavailable".to_string(),
+                    _ if behavior == Behavior::LivenessFail => {
+                        "WARN /healthz: event loop blocked, answering 500".to_string()
+                    }
                     _ => format!(
                         "INFO handled GET /api/v1/items status=200 duration={}ms",
                         3 + (seed.wrapping_add(i as u64 * 31)) % 40
@@ -406,6 +420,13 @@ mod tests {
         assert_eq!(container_behavior(&pod, &json!({"name": "a", "image": "acme/crashy-app:1"})), Behavior::Crash);
         let oom = json!({"metadata": {"name": "p", "annotations": {"sim.binnacle.dev/behavior": "oom"}}, "spec": {}});
         assert_eq!(container_behavior(&oom, &json!({"name": "a", "image": "x"})), Behavior::OomKilled);
+        let live = json!({"metadata": {"name": "p", "annotations": {"sim.binnacle.dev/behavior": "liveness-fail"}}});
+        let probe = json!({"httpGet": {"path": "/healthz", "port": 8080}});
+        assert_eq!(
+            container_behavior(&live, &json!({"name": "a", "image": "x", "livenessProbe": probe})),
+            Behavior::LivenessFail
+        );
+        assert_eq!(container_behavior(&live, &json!({"name": "a", "image": "x"})), Behavior::Healthy, "no probe");
         let job = json!({"metadata": {"name": "p"}, "spec": {"restartPolicy": "Never"}});
         assert_eq!(container_behavior(&job, &json!({"name": "a", "image": "busybox"})), Behavior::Complete(5));
     }

@@ -402,6 +402,12 @@ impl Cluster {
             obj["metadata"] = json!({});
         }
         let now = self.now_string();
+        // Admission refusals name the object before its name is generated (`pods "web-" is forbidden`).
+        let requested_name = meta_str(&obj, "name")
+            .filter(|n| !n.is_empty())
+            .or_else(|| meta_str(&obj, "generateName"))
+            .unwrap_or_default()
+            .to_string();
         {
             let meta =
                 obj["metadata"].as_object_mut().ok_or_else(|| ApiError::internal("metadata is not an object"))?;
@@ -455,6 +461,12 @@ impl Cluster {
         let name = meta_str(&obj, "name").unwrap_or_default().to_string();
         if !causes.is_empty() {
             return Err(ApiError::invalid(&rt.group, &rt.kind, &name, causes));
+        }
+        if rt.group.is_empty() && rt.kind == "Pod" {
+            crate::admission::admit_pod(self, namespace, &requested_name, &mut obj, opts.dry_run)?;
+            if obj.pointer("/status/qosClass").is_some() {
+                obj["status"]["qosClass"] = json!(crate::defaults::qos_class(&obj));
+            }
         }
         if !opts.manager.is_empty() && !keep_status {
             apply::record_update(&rt.kind, &rt.api_version(), &opts.manager, &now, None, &mut obj);
@@ -663,6 +675,7 @@ impl Cluster {
 
     /// Patches an object. Server-side apply creates a missing object; the other types give 404.
     /// Returns the object and whether it was created.
+    #[allow(clippy::too_many_arguments)]
     pub fn patch(
         &self,
         rt: &ResourceType,

@@ -20,6 +20,8 @@
 // on the error path of a request, where its size costs nothing measurable.
 #![allow(clippy::result_large_err)]
 
+pub mod admission;
+pub mod authz;
 pub mod behavior;
 pub mod clock;
 pub mod cluster;
@@ -76,6 +78,9 @@ pub struct SimOptions {
     pub controllers: bool,
     /// How many changes watches can replay; older resourceVersions get `410 Gone`.
     pub watch_history: usize,
+    /// A delay added before every API response (a slow or far-away cluster); change it while running with
+    /// [`SimCluster::set_latency`].
+    pub latency: std::time::Duration,
 }
 
 impl Default for SimOptions {
@@ -88,6 +93,7 @@ impl Default for SimOptions {
             state_file: None,
             controllers: true,
             watch_history: store::DEFAULT_HISTORY,
+            latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -99,6 +105,7 @@ pub struct SimCluster {
     api: Arc<http::ApiState>,
     shutdown: watch::Sender<bool>,
     state_file: Option<PathBuf>,
+    latency: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SimCluster {
@@ -125,12 +132,35 @@ impl SimCluster {
             persist::save(&cluster, path)?;
             tokio::spawn(persist::autosave(cluster.clone(), path.clone(), shutdown_rx));
         }
-        Ok(Self { cluster, api, shutdown, state_file: opts.state_file })
+        let latency = Arc::new(std::sync::atomic::AtomicU64::new(duration_micros(opts.latency)));
+        Ok(Self { cluster, api, shutdown, state_file: opts.state_file, latency })
     }
 
     /// The API as a router / tower service (for `kube::Client::new`).
     pub fn router(&self) -> axum::Router {
-        http::router(self.api.clone())
+        let latency = self.latency.clone();
+        http::router(self.api.clone()).layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let delay = latency.load(std::sync::atomic::Ordering::Relaxed);
+                async move {
+                    if delay > 0 {
+                        tokio::time::sleep(std::time::Duration::from_micros(delay)).await;
+                    }
+                    next.run(req).await
+                }
+            },
+        ))
+    }
+
+    /// Delays every API response from now on by `latency` (zero: none), on every front door (listeners
+    /// and in-process routers alike).
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.latency.store(duration_micros(latency), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The delay added before every API response.
+    pub fn latency(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(self.latency.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Serves the API on a listener in the background; returns the bound address.
@@ -173,6 +203,10 @@ impl SimCluster {
         }
         Ok(())
     }
+}
+
+fn duration_micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl Drop for SimCluster {

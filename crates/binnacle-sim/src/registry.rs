@@ -113,6 +113,7 @@ struct Def {
     subs: &'static [&'static str],
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn def(
     group: &'static str,
     version: &'static str,

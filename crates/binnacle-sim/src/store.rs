@@ -323,6 +323,7 @@ impl Store {
 
     /// Changes after `rv` still in the history, and a receiver for what comes next, taken atomically so
     /// nothing is missed or seen twice. Fails when `rv` is older than the retained history.
+    #[allow(clippy::type_complexity)]
     pub fn watch_from(&self, rv: u64) -> Result<(Vec<Arc<Change>>, broadcast::Receiver<Arc<Change>>), TooOld> {
         let inner = self.read();
         if rv < inner.compacted_through {
@@ -378,6 +379,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn versions_conflicts_and_history() {
         let store = Store::new(16);
         let sk = StorageKey::new("", "pods");

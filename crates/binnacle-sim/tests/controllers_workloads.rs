@@ -894,3 +894,74 @@ async fn rollout_blue_green_switches_the_active_service_on_promote() {
     )
     .await;
 }
+
+/// A pod whose Secret volume does not exist waits in ContainerCreating with the kubelet's FailedMount
+/// warning; its Deployment exceeds the progress deadline; once the Secret exists the pod starts and the
+/// rollout completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_secret_volume_stalls_the_rollout_until_the_secret_exists() {
+    let sim = start(Scenario::Empty).await;
+    const DEPLOY: (&str, &str, &str) = ("apps", "v1", "deployments");
+    create(
+        &sim,
+        DEPLOY,
+        "default",
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "catalog", "namespace": "default"},
+            "spec": {
+                "replicas": 1, "progressDeadlineSeconds": 30,
+                "selector": {"matchLabels": {"app": "catalog"}},
+                "template": {
+                    "metadata": {"labels": {"app": "catalog"}},
+                    "spec": {
+                        "containers": [{"name": "catalog", "image": "ghcr.io/acme/catalog:4.2.0",
+                            "volumeMounts": [{"name": "db", "mountPath": "/etc/db"}]}],
+                        "volumes": [{"name": "db", "secret": {"secretName": "catalog-db"}},
+                                    {"name": "opt", "configMap": {"name": "absent", "optional": true}}]
+                    }
+                }
+            }
+        }),
+    );
+    let describe = || format!("{:?}", get(&sim, DEPLOY, "default", "catalog").map(|d| d["status"].clone()));
+    let timed_out = wait_for(
+        "ProgressDeadlineExceeded",
+        || {
+            get(&sim, DEPLOY, "default", "catalog")
+                .filter(|d| condition(d, "Progressing").is_some_and(|c| c["reason"] == "ProgressDeadlineExceeded"))
+        },
+        describe,
+    )
+    .await;
+    assert_eq!(condition(&timed_out, "Progressing").map(|c| c["status"].clone()), Some(json!("False")));
+    let pods = pods_with_label(&sim, "default", "app", "catalog");
+    assert_eq!(pods.len(), 1, "{pods:?}");
+    let pod = &pods[0];
+    assert_eq!(s(pod, "/status/phase"), "Pending");
+    assert_eq!(s(pod, "/status/containerStatuses/0/state/waiting/reason"), "ContainerCreating");
+    assert_eq!(condition(pod, "PodReadyToStartContainers").map(|c| c["status"].clone()), Some(json!("False")));
+    let events = event_messages(&sim, "default", s(pod, "/metadata/name"));
+    let mount = "MountVolume.SetUp failed for volume \"db\" : secret \"catalog-db\" not found";
+    assert!(events.contains(&("FailedMount".into(), mount.into())), "{events:?}");
+    assert!(!events.iter().any(|(r, _)| r == "Started" || r == "Pulling"), "no container starts: {events:?}");
+
+    // The missing Secret is created: the kubelet mounts it and the pod starts.
+    create(
+        &sim,
+        ("", "v1", "secrets"),
+        "default",
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "catalog-db"}, "data": {"url": "cG9zdGdyZXM="}}),
+    );
+    wait_for(
+        "the rollout to complete",
+        || {
+            get(&sim, DEPLOY, "default", "catalog")
+                .filter(|d| condition(d, "Progressing").is_some_and(|c| c["reason"] == "NewReplicaSetAvailable"))
+        },
+        describe,
+    )
+    .await;
+    let pods = pods_with_label(&sim, "default", "app", "catalog");
+    assert!(pods.len() == 1 && ready(&pods[0]), "{pods:?}");
+}

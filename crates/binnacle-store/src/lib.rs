@@ -9,6 +9,7 @@
 //! log ([`audit`]), integrations ([`integrations`]) and server settings ([`settings`]). [`notify`] carries
 //! signals between engine replicas (PostgreSQL `LISTEN`/`NOTIFY`; a no-op on SQLite, which has one replica).
 
+pub mod api_tokens;
 pub mod audit;
 pub mod conversations;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod settings;
 pub mod users;
 mod util;
 
+pub use api_tokens::{ApiToken, NewApiToken};
 pub use audit::{AuditEntry, AuditVerification, NewAuditEntry};
 pub use conversations::{Conversation, Message};
 pub use error::StoreError;
@@ -99,8 +101,7 @@ impl Store {
             Target::Postgres => Backend::Postgres,
             Target::SqliteMemory(_) | Target::SqliteFile(..) => Backend::Sqlite,
         };
-        let migrator = sqlx::migrate::Migrator::new(migrations::Embedded).await?;
-        migrator.run(&pool).await?;
+        migrations::run_locked(&pool, backend).await?;
         Ok(Store { pool, backend, url: url.to_string() })
     }
 

@@ -4,7 +4,7 @@
 use crate::error::ToolError;
 use crate::output::DEFAULT_BUDGET_TOKENS;
 use kube::Client;
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::Kubeconfig;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 /// How long connecting to a cluster may take before the call fails.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const CONNECT_TIMEOUT: Duration = crate::kubeconfig::CONNECT_TIMEOUT;
 
 /// The clusters tools can reach: every context of a kubeconfig, plus clients handed in directly (tests,
 /// the in-process simulated cluster).
@@ -94,9 +94,7 @@ impl ClusterSet {
 
     /// The server URL of a context (never credentials).
     pub fn server_of(&self, context: &str) -> Option<String> {
-        let kc = self.kubeconfig.as_ref()?;
-        let cluster_name = kc.contexts.iter().find(|c| c.name == context)?.context.as_ref()?.cluster.clone();
-        kc.clusters.iter().find(|c| c.name == cluster_name)?.cluster.as_ref()?.server.clone()
+        crate::kubeconfig::server_of(self.kubeconfig.as_ref()?, context)
     }
 
     /// The client for a context (`None`: the default), built on first use.
@@ -111,17 +109,11 @@ impl ClusterSet {
         if let Some(c) = built.get(name) {
             return Ok(c.clone());
         }
-        let kc = self.kubeconfig.clone().ok_or_else(|| ToolError::invalid(format!("unknown context {name:?}; contexts: {:?}", self.contexts())))?;
+        let kc = self.kubeconfig.as_ref().ok_or_else(|| ToolError::invalid(format!("unknown context {name:?}; contexts: {:?}", self.contexts())))?;
         if !kc.contexts.iter().any(|c| c.name == name) {
             return Err(ToolError::invalid(format!("unknown context {name:?}; contexts: {:?}", self.contexts())));
         }
-        let opts = KubeConfigOptions { context: Some(name.to_string()), ..Default::default() };
-        let mut config = kube::Config::from_custom_kubeconfig(kc, &opts)
-            .await
-            .map_err(|e| ToolError::Unavailable(format!("cannot use context {name:?}: {e}")))?;
-        config.connect_timeout = Some(CONNECT_TIMEOUT);
-        config.read_timeout = Some(Duration::from_secs(60));
-        let client = Client::try_from(config).map_err(|e| ToolError::Unavailable(format!("cannot build a client for context {name:?}: {e}")))?;
+        let client = crate::kubeconfig::client_for(kc, name).await?;
         built.insert(name.to_string(), client.clone());
         Ok(client)
     }

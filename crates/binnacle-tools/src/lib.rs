@@ -13,6 +13,7 @@
 pub mod catalog;
 pub mod context;
 pub mod error;
+pub mod kubeconfig;
 pub mod output;
 pub mod tool;
 pub mod toolsets;

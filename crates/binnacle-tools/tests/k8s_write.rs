@@ -415,7 +415,12 @@ async fn cordon_uncordon_and_drain() {
     assert_eq!(again.structured["changed"], false);
     e.ok("node_uncordon", json!({"name": "sim-worker-2"})).await;
     let nodes = e.ok("resources_list", json!({"kind": "nodes"})).await;
-    assert!(items(&nodes).iter().all(|n| n["status"] == "Ready"), "{}", nodes.structured);
+    // The demo leaves sim-control-plane cordoned (a planted fault); the workers are schedulable again.
+    assert!(
+        items(&nodes).iter().all(|n| n["status"] == "Ready" || n["name"] == "sim-control-plane"),
+        "{}",
+        nodes.structured
+    );
 
     // A DaemonSet pod on the node: refused without ignoreDaemonSets, and nothing changes.
     let ds = r#"
@@ -441,6 +446,8 @@ spec:
     let node = e.ok("resource_get", json!({"kind": "node", "name": "sim-worker-1"})).await;
     assert!(node.structured["object"]["spec"].get("unschedulable").is_none(), "a refused drain does not cordon");
 
+    // The demo's PodDisruptionBudget data/search allows no disruption (a planted fault): it would block the drain.
+    e.ok("resource_delete", json!({"kind": "pdb", "name": "search", "namespace": "data"})).await;
     let out = e.ok("node_drain", json!({"name": "sim-worker-1", "ignoreDaemonSets": true, "timeout": "60s"})).await;
     let evicted = out.structured["evicted"].as_array().expect("evicted").len();
     assert!(evicted > 3, "{}", out.structured);

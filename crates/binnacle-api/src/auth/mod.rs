@@ -51,6 +51,14 @@ impl FromRequestParts<AppState> for AuthUser {
         let token = bearer(&parts.headers).ok_or_else(|| {
             ApiError::unauthorized("missing bearer token: log in at POST /api/v1/auth/login and send `Authorization: Bearer <accessToken>`")
         })?;
+        if token.starts_with(crate::routes::tokens::API_TOKEN_PREFIX) {
+            // A long-lived API token (machines: an MCP gateway, scripts); see `routes/tokens.rs`.
+            let user = crate::routes::tokens::user_of(state, token).await?;
+            if user.disabled {
+                return Err(ApiError::unauthorized("the account of this API token is disabled; ask an admin"));
+            }
+            return Ok(AuthUser(Actor { user_id: user.id, username: user.username, role: user.role }));
+        }
         let claims = state.keys().verify(token).map_err(|p| match p {
             TokenProblem::Expired => ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,

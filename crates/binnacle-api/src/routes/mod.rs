@@ -5,10 +5,12 @@ pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod conversations;
 pub(crate) mod findings;
+pub(crate) mod fleet;
 pub(crate) mod health;
 pub(crate) mod integrations;
 pub(crate) mod meta;
 pub(crate) mod runs;
+pub(crate) mod tokens;
 pub(crate) mod users;
 
 use crate::AppState;
@@ -28,6 +30,8 @@ pub(crate) fn api() -> Router<AppState> {
         .route("/auth/password", post(auth::change_password))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", axum::routing::patch(users::update).delete(users::delete))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/conversations", get(conversations::list).post(conversations::create))
         .route(
             "/conversations/{id}",
@@ -47,6 +51,10 @@ pub(crate) fn api() -> Router<AppState> {
         .route("/clusters", get(meta::clusters))
         .route("/tools", get(meta::tools))
         .route("/findings", get(findings::list))
+        .route("/fleet/clusters", get(fleet::clusters))
+        .route("/fleet/clusters/reload", post(fleet::reload))
+        .route("/fleet/{category}", get(fleet::query))
+        .route("/fleet/{category}/stream", get(fleet::stream))
         .fallback(not_found)
 }
 

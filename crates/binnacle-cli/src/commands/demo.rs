@@ -29,6 +29,12 @@ pub struct DemoArgs {
     /// The demo's database (conversations survive restarts of the demo).
     #[arg(long, default_value = "sqlite://.binnacle/demo.db")]
     pub database: String,
+    /// How many simulated clusters (contexts sim-1 … sim-N; the fleet at /api/v1/fleet shows them all).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub clusters: u16,
+    /// Slow one simulated cluster down, e.g. `sim-2=3s` (see `binnacle sim --slow-cluster`); repeatable.
+    #[arg(long = "slow-cluster", value_name = "NAME=DURATION", value_parser = sim::parse_slow_cluster)]
+    pub slow_clusters: Vec<(String, std::time::Duration)>,
 }
 
 /// `binnacle mcp`'s options, parsed exactly as on the command line so the demo shares their defaults.
@@ -44,9 +50,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         listen: args.kube_listen,
         kubeconfig_out: Some(args.kubeconfig_out.clone()),
         scenario: Scenario::Demo,
-        clusters: 1,
+        clusters: args.clusters,
         state: None,
         speed: 1.0,
+        slow_clusters: args.slow_clusters.clone(),
     };
     let running = sim::start(&sim_args).await?;
     sim::write_kubeconfig(&args.kubeconfig_out, &running.entries)?;
@@ -93,6 +100,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!();
     println!("  Simulated cluster:  {server}  (scenario: demo — healthy apps plus planted faults)");
+    if running.entries.len() > 1 {
+        println!(
+            "                      and {} more: contexts {}",
+            running.entries.len() - 1,
+            running.entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    println!("  Fleet:              http://{}/api/v1/fleet/clusters  (and /api/v1/fleet/pods/stream ...)", engine.addr);
     println!("  Kubeconfig:         {kc}");
     println!("  MCP tools:          http://{mcp_addr}/mcp  (Streamable HTTP; `binnacle tools` lists them)");
     println!();

@@ -47,6 +47,27 @@ pub struct GatewayArgs {
     /// Largest response accepted from an upstream, in bytes.
     #[arg(long, default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
     pub max_response_bytes: usize,
+    /// Who writes the Gateway's status and Events: `self` (this process, the default) or `none` (the
+    /// operator does; its gateway pods run with `none` so there is one writer).
+    #[arg(long, value_enum, default_value = "self")]
+    pub status_writer: StatusWriter,
+    /// The engine's database (sqlite://FILE or postgres://…): every tools/call is appended to its
+    /// hash-chained audit log (GET /api/v1/audit, /api/v1/audit/verify on the engine).
+    #[arg(long, env = "BINNACLE_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Also write every tools/call as a JSON line to FILE (`-`: stdout).
+    #[arg(long, value_name = "FILE|-")]
+    pub audit_log: Option<String>,
+}
+
+/// Who writes the Gateway's status and Events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusWriter {
+    /// This gateway process.
+    #[value(name = "self")]
+    This,
+    /// Nobody here (the operator writes them).
+    None,
 }
 
 /// Subcommands of `binnacle gateway`.
@@ -130,11 +151,33 @@ pub async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         },
         address: Some(address.clone()),
         instance: std::env::var("POD_NAME").ok(),
+        write_status: args.status_writer == StatusWriter::This,
         ..GatewayOptions::default()
     };
     let gateway = Gateway::start(client, namespace, name, options);
+    http.auth = gateway.authenticator();
+    let mut targets = Vec::new();
+    if let Some(url) = &args.database_url {
+        let store = binnacle_store::Store::connect(url)
+            .await
+            .with_context(|| format!("cannot open the audit database {url} (--database-url)"))?;
+        targets.push(binnacle_gateway::audit::AuditTarget::Store(store));
+    }
+    match args.audit_log.as_deref() {
+        Some("-") => targets.push(binnacle_gateway::audit::AuditTarget::Stdout),
+        Some(path) => {
+            // Opened here once so that a bad path is refused before serving.
+            std::fs::OpenOptions::new().create(true).append(true).open(path).with_context(|| {
+                format!("cannot open the audit log {path} (--audit-log): give a writable file or -")
+            })?;
+            targets.push(binnacle_gateway::audit::AuditTarget::File(path.into()));
+        }
+        None => {}
+    }
+    let audit = binnacle_gateway::audit::Audit::start(targets);
+    http.audit = audit.clone();
     println!("MCP gateway for Gateway {target} listening on http://{local}/mcp (status.address: {address})");
-    binnacle_gateway::serve(listener, gateway.server(), http, super::shutdown_signal())
+    binnacle_gateway::serve(listener, gateway.server().with_audit(audit), http, super::shutdown_signal())
         .await
         .context("the gateway's HTTP server failed")?;
     gateway.stop();

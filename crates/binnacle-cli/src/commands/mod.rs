@@ -4,6 +4,7 @@ pub mod demo;
 pub mod findings;
 pub mod gateway;
 pub mod mcp;
+pub mod operator;
 pub mod serve;
 pub mod sim;
 

@@ -68,6 +68,9 @@ pub struct ServeArgs {
     /// When the refresh cookie is `Secure`.
     #[arg(long, value_enum, default_value = "auto")]
     pub cookie_secure: CookieSecure,
+    /// How long a fleet query (`/api/v1/fleet/...`) waits for one cluster, e.g. 5s.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub fleet_timeout: Duration,
 }
 
 impl ServeArgs {
@@ -87,6 +90,7 @@ impl ServeArgs {
             call_timeout: Duration::from_secs(120),
             replica_id: None,
             cookie_secure: CookieSecure::Auto,
+            fleet_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -184,11 +188,16 @@ pub async fn start(
         CookieSecure::Never => false,
         CookieSecure::Auto => !args.listen.ip().is_loopback(),
     };
-    let api_config = ApiConfig { secure_cookies, ..ApiConfig::default() };
+    let mut api_config = ApiConfig { secure_cookies, ..ApiConfig::default() };
+    if !args.listen.ip().is_loopback() {
+        // Reached through a Service or an ingress under names not known here; `/mcp` needs a token anyway.
+        api_config.mcp.allowed_hosts = None;
+    }
     let jwt_secret = std::env::var("BINNACLE_JWT_SECRET").ok().filter(|s| !s.is_empty());
     let state = AppState::new(engine.clone(), api_config, jwt_secret.as_deref())
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?
+        .with_fleet(start_fleet(&args).await?);
     let admin_env = std::env::var("BINNACLE_ADMIN_PASSWORD").ok().filter(|s| !s.is_empty());
     let admin_password = binnacle_api::auth::ensure_admin(&store, admin_env.as_deref())
         .await
@@ -213,6 +222,19 @@ pub async fn start(
     Ok(Running { addr, engine, admin_password, task })
 }
 
+/// The fleet (`/api/v1/fleet/...`): every context of the kubeconfig (`--kubeconfig`, else the `KUBECONFIG`
+/// list, else `~/.kube/config`), re-read when the files change.
+async fn start_fleet(args: &ServeArgs) -> anyhow::Result<binnacle_fleet::Fleet> {
+    let kubeconfigs = match &args.targets.kubeconfig {
+        Some(path) => vec![path.clone()],
+        None => binnacle_tools::kubeconfig::default_paths(),
+    };
+    let config = binnacle_fleet::FleetConfig { kubeconfigs, timeout: args.fleet_timeout, ..Default::default() };
+    let fleet = binnacle_fleet::Fleet::start(config).await.map_err(|e| anyhow::anyhow!("--fleet-timeout: {e}"))?;
+    tracing::info!(clusters = ?fleet.names(), "fleet ready");
+    Ok(fleet)
+}
+
 /// Under the UI's URL, indented by `indent`: a line saying so when this binary has no Command Center
 /// (it then serves a page that says how to build it).
 pub fn print_ui_note(indent: usize) {
@@ -230,6 +252,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     print_ui_note(12);
     println!("  API:      http://{}/api/v1  (OpenAPI: /api/v1/openapi.json)", running.addr);
     println!("  Metrics:  http://{}/metrics", running.addr);
+    println!("  MCP:      http://{}/mcp  (agent: ask, run_status; Authorization: Bearer <token>)", running.addr);
+    println!("  Fleet:    http://{}/api/v1/fleet/clusters  (every kubeconfig context)", running.addr);
     if p.offline {
         println!(
             "  Model:    offline assistant (set BINNACLE_LLM_PROVIDER, BINNACLE_LLM_MODEL, BINNACLE_LLM_API_KEY for an LLM)"

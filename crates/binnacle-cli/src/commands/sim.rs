@@ -30,6 +30,29 @@ pub struct SimArgs {
     /// Simulated clock speed (2 = twice as fast as real time).
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
+    /// Slow one cluster down: every API response of NAME is delayed by DURATION (e.g. `sim-2=3s`, `sim=500ms`);
+    /// repeatable. For trying out fleet timeouts.
+    #[arg(long = "slow-cluster", value_name = "NAME=DURATION", value_parser = parse_slow_cluster)]
+    pub slow_clusters: Vec<(String, std::time::Duration)>,
+}
+
+/// Parses `NAME=DURATION` (`ms`, `s` or `m`).
+pub(crate) fn parse_slow_cluster(raw: &str) -> Result<(String, std::time::Duration), String> {
+    let usage = || format!("expected NAME=DURATION such as sim-2=3s or sim-1=500ms, got {raw:?}");
+    let (name, d) = raw.split_once('=').ok_or_else(usage)?;
+    let d = d.trim();
+    let (number, unit) = d.split_at(d.find(|c: char| !c.is_ascii_digit()).unwrap_or(d.len()));
+    let n: u64 = number.parse().map_err(|_| usage())?;
+    let delay = match unit {
+        "ms" => std::time::Duration::from_millis(n),
+        "s" => std::time::Duration::from_secs(n),
+        "m" => std::time::Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(usage()),
+    };
+    if name.trim().is_empty() {
+        return Err(usage());
+    }
+    Ok((name.trim().to_string(), delay))
 }
 
 /// Running simulated clusters with their kubeconfig entries.
@@ -48,10 +71,18 @@ pub async fn start(args: &SimArgs) -> anyhow::Result<Running> {
     if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 1000.0) {
         bail!("--speed must be a number greater than 0 and at most 1000, got {}", args.speed);
     }
+    let names: Vec<String> = (0..args.clusters)
+        .map(|i| if args.clusters == 1 { "sim".to_string() } else { format!("sim-{}", i + 1) })
+        .collect();
+    for (name, _) in &args.slow_clusters {
+        if !names.contains(name) {
+            bail!("--slow-cluster: there is no cluster {name:?}; the clusters are {}", names.join(", "));
+        }
+    }
     let mut clusters = Vec::new();
     let mut entries = Vec::new();
-    for i in 0..args.clusters {
-        let name = if args.clusters == 1 { "sim".to_string() } else { format!("sim-{}", i + 1) };
+    for (i, name) in (0..args.clusters).zip(names) {
+        let latency = args.slow_clusters.iter().rev().find(|(n, _)| *n == name).map(|(_, d)| *d).unwrap_or_default();
         let state_file = args
             .state
             .as_ref()
@@ -62,6 +93,7 @@ pub async fn start(args: &SimArgs) -> anyhow::Result<Running> {
             speed: args.speed,
             seed: 42 + i as u64,
             state_file,
+            latency,
             ..SimOptions::default()
         };
         let sim = SimCluster::start(opts).await.with_context(|| format!("cannot start simulated cluster {name}"))?;
@@ -95,8 +127,10 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.kubeconfig_out {
         write_kubeconfig(path, &running.entries)?;
     }
-    for e in &running.entries {
-        println!("cluster {} serving the Kubernetes API at {}", e.name, e.server);
+    for (e, c) in running.entries.iter().zip(&running.clusters) {
+        let slow =
+            if c.latency().is_zero() { String::new() } else { format!(" (slowed: +{:?} per response)", c.latency()) };
+        println!("cluster {} serving the Kubernetes API at {}{slow}", e.name, e.server);
     }
     if let Some(path) = &args.kubeconfig_out {
         println!("kubeconfig written to {}", path.display());

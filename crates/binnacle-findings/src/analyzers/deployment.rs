@@ -29,7 +29,8 @@ impl Analyzer for DeploymentUnavailable {
                     return None;
                 }
                 let desired = int(d, "/spec/replicas").unwrap_or(1);
-                let conditions = ["Available", "Progressing"].iter().filter_map(|t| condition_line(d, t)).collect();
+                let mut conditions: Vec<String> =
+                    ["Available", "Progressing"].iter().filter_map(|t| condition_line(d, t)).collect();
                 let revision = d
                     .at("/metadata/annotations/deployment.kubernetes.io~1revision")
                     .and_then(serde_json::Value::as_str)
@@ -40,6 +41,34 @@ impl Analyzer for DeploymentUnavailable {
                 } else {
                     describe("Deployment", ns, name)
                 };
+                let mut events = snap.events_for("Deployment", ns, name);
+                let mut cause = if deadline {
+                    "the latest rollout did not make progress in time".to_string()
+                } else {
+                    "some of its pods are not available".to_string()
+                };
+                if deadline {
+                    // What holds the rollout: the new pods' state and the warnings about them (a volume the
+                    // kubelet cannot mount, say), which no pod-level analyzer reports.
+                    let stalled = stalled_pods(snap, d);
+                    let lines = stalled.iter().take(3).map(|p| format!("pod {}: {}", name_of(p), waiting(p)));
+                    conditions.extend(lines);
+                    if let Some((pod, first)) = stalled
+                        .iter()
+                        .find_map(|p| snap.events_for("Pod", ns, name_of(p)).into_iter().next().map(|e| (*p, e)))
+                    {
+                        let (pod, reason, message) = (name_of(pod), &first.reason, &first.message);
+                        cause = format!("{cause}: its new pods are stuck (pod {pod}: {reason}: {message})");
+                    }
+                    for p in stalled.iter().take(3) {
+                        for e in snap.events_for("Pod", ns, name_of(p)) {
+                            match events.iter_mut().find(|m| m.reason == e.reason && m.message == e.message) {
+                                Some(m) => m.count += e.count,
+                                None => events.push(e),
+                            }
+                        }
+                    }
+                }
                 Some(Finding {
                     severity: if deadline { Severity::Critical } else { Severity::Warning },
                     kind: "Deployment".into(),
@@ -51,15 +80,42 @@ impl Analyzer for DeploymentUnavailable {
                     } else {
                         format!("deployment {ns}/{name} has {unavailable} of {desired} replicas unavailable")
                     },
-                    evidence: Evidence { conditions, events: snap.events_for("Deployment", ns, name), logs: Vec::new() },
-                    likely_cause: if deadline {
-                        "the latest rollout did not make progress in time".into()
-                    } else {
-                        "some of its pods are not available".into()
-                    },
+                    evidence: Evidence { conditions, events, logs: Vec::new() },
+                    likely_cause: cause,
                     next_step: next,
                 })
             })
             .collect()
     }
+}
+
+/// The not-ready pods of a Deployment's newest ReplicaSet (the highest `deployment.kubernetes.io/revision`).
+fn stalled_pods<'a>(snap: &'a Snapshot, deploy: &serde_json::Value) -> Vec<&'a serde_json::Value> {
+    let (ns, name) = (ns_of(deploy), name_of(deploy));
+    let revision = |rs: &serde_json::Value| {
+        rs.at("/metadata/annotations/deployment.kubernetes.io~1revision")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|r| r.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let Some(newest) = snap.owned_by("replicasets", ns, "Deployment", name).into_iter().max_by_key(|rs| revision(rs))
+    else {
+        return Vec::new();
+    };
+    snap.owned_by("pods", ns, "ReplicaSet", name_of(newest))
+        .into_iter()
+        .filter(|p| condition(p, "Ready").is_none_or(|c| c.0 != "True"))
+        .collect()
+}
+
+/// A pod's phase and its first waiting container: `Pending, container catalog waiting ContainerCreating`.
+fn waiting(pod: &serde_json::Value) -> String {
+    let phase = pod.at("/status/phase").and_then(serde_json::Value::as_str).unwrap_or("Unknown");
+    crate::snapshot::statuses(pod)
+        .find_map(|cs| {
+            let reason = cs.at("/state/waiting/reason")?.as_str()?;
+            let container = cs.at("/name").and_then(serde_json::Value::as_str).unwrap_or_default();
+            Some(format!("{phase}, container {container} waiting {reason}"))
+        })
+        .unwrap_or_else(|| format!("{phase}, not ready"))
 }

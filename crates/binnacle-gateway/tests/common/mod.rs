@@ -353,7 +353,7 @@ pub async fn serve_gateway(client: Client, ns: &str, name: &str, upstream: Upstr
     };
     let gateway = Gateway::start(client, ns, name, options);
     let cancel = CancellationToken::new();
-    let http = HttpOptions { cancel: cancel.clone(), ..Default::default() };
+    let http = HttpOptions { cancel: cancel.clone(), auth: gateway.authenticator(), ..Default::default() };
     let server = gateway.server();
     let stop = cancel.clone();
     let task = tokio::spawn(async move {

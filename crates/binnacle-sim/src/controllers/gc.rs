@@ -28,6 +28,7 @@ impl Controller for GarbageCollector {
         "garbage-collector"
     }
 
+    #[allow(clippy::type_complexity)]
     fn reconcile(&mut self, ctx: &Ctx<'_>) {
         let store = ctx.cluster.store();
         let types: BTreeMap<StorageKey, Arc<ResourceType>> =

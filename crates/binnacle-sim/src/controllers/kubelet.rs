@@ -28,6 +28,8 @@ struct Seen {
     pull_attempts: i64,
     config_error: bool,
     unhealthy_at: Option<Timestamp>,
+    probe_failures: i64,
+    kills: i64,
 }
 
 /// See the module docs.
@@ -38,6 +40,47 @@ pub struct Kubelet {
     anchors: HashMap<String, Timestamp>,
     /// When a deleted pod was first seen terminating.
     stopping: HashMap<String, Timestamp>,
+    /// When a pod's volume mount last failed and was reported (a FailedMount event every two minutes).
+    mount_failures: HashMap<String, Timestamp>,
+}
+
+/// Seconds between FailedMount events for a pod whose volume cannot be mounted (the kubelet's retry report).
+const MOUNT_REPORT_SECS: i64 = 120;
+/// Seconds between the kubelet's retries of a failed volume mount.
+const MOUNT_RETRY_SECS: f64 = 5.0;
+
+/// The first Secret or ConfigMap volume of `pod` (directly or projected) that does not exist and is not
+/// optional: `(volume name, the kubelet's message)`. The kubelet cannot mount it and keeps the pod's
+/// containers in ContainerCreating.
+fn missing_volume(ctx: &Ctx<'_>, namespace: &str, pod: &Value) -> Option<(String, String)> {
+    let optional = |v: &Value| v.get("optional").and_then(Value::as_bool) == Some(true);
+    for vol in pod.pointer("/spec/volumes").and_then(Value::as_array).into_iter().flatten() {
+        let mut refs: Vec<(&str, &str, &str)> = Vec::new();
+        if let Some(sec) = vol.get("secret").filter(|v| !optional(v)) {
+            refs.push(("secrets", "secret", s(sec, "/secretName")));
+        }
+        if let Some(cm) = vol.get("configMap").filter(|v| !optional(v)) {
+            refs.push(("configmaps", "configmap", s(cm, "/name")));
+        }
+        for src in vol.pointer("/projected/sources").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(sec) = src.get("secret").filter(|v| !optional(v)) {
+                refs.push(("secrets", "secret", s(sec, "/name")));
+            }
+            if let Some(cm) = src.get("configMap").filter(|v| !optional(v)) {
+                refs.push(("configmaps", "configmap", s(cm, "/name")));
+            }
+        }
+        for (plural, noun, name) in refs {
+            if !name.is_empty() && ctx.get("", plural, namespace, name).is_none() {
+                let volume = s(vol, "/name");
+                return Some((
+                    volume.to_string(),
+                    format!("MountVolume.SetUp failed for volume \"{volume}\" : {noun} \"{name}\" not found"),
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn secs(t: Timestamp, d: i64) -> Timestamp {
@@ -130,7 +173,51 @@ fn missing_config(ctx: &Ctx<'_>, namespace: &str, c: &Value) -> Option<String> {
     None
 }
 
+/// When a failing liveness probe fails and kills an instance, from the probe's settings (Kubernetes'
+/// defaults: every 10 s, 3 failures): `(first failure, period, failures until the kill)` in seconds after start.
+fn liveness_timing(spec: &Value) -> (i64, i64, i64) {
+    let probe = spec.get("livenessProbe");
+    let field = |name: &str, default: i64| {
+        probe.and_then(|p| p.get(name)).and_then(Value::as_i64).filter(|v| *v >= 0).unwrap_or(default)
+    };
+    let period = field("periodSeconds", 10).max(1);
+    (field("initialDelaySeconds", 0) + period, period, field("failureThreshold", 3).max(1))
+}
+
+/// The kubelet's words for a failed liveness probe of container `c`, by probe type.
+fn liveness_message(pod: &Value, c: &Value) -> String {
+    let probe = c.get("livenessProbe").unwrap_or(&Value::Null);
+    let port = |p: &Value| match p.get("port") {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(name)) => c
+            .get("ports")
+            .and_then(Value::as_array)
+            .and_then(|ps| ps.iter().find(|x| x.get("name").and_then(Value::as_str) == Some(name)))
+            .and_then(|x| x.get("containerPort"))
+            .map(Value::to_string)
+            .unwrap_or_else(|| name.clone()),
+        _ => "80".into(),
+    };
+    if let Some(tcp) = probe.get("tcpSocket") {
+        format!(
+            "Liveness probe failed: dial tcp {}:{}: connect: connection refused",
+            s(pod, "/status/podIP"),
+            port(tcp)
+        )
+    } else if probe.get("exec").is_some() {
+        "Liveness probe failed: command timed out: \"healthcheck\" timed out after 1s".to_string()
+    } else if probe.get("grpc").is_some() {
+        "Liveness probe failed: service unhealthy (responded with \"NOT_SERVING\")".to_string()
+    } else {
+        "Liveness probe failed: HTTP probe failed with statuscode: 500".to_string()
+    }
+}
+
+/// Seconds between the kill of a container that failed its liveness probe and its exit.
+const KILL_SECS: i64 = 1;
+
 /// What one container looks like at `now`.
+#[derive(Default)]
 struct Plan {
     status: Value,
     running: bool,
@@ -143,6 +230,10 @@ struct Plan {
     backoffs: i64,
     /// Pull attempts failed so far.
     pull_attempts: i64,
+    /// Liveness probe failures so far (all instances).
+    probe_failures: i64,
+    /// Instances killed for failing their liveness probe so far.
+    kills: i64,
     next: Option<Timestamp>,
 }
 
@@ -193,16 +284,7 @@ fn plan_container(input: &ContainerInput<'_>) -> Plan {
         json!({"waiting": w})
     };
     let now = input.now;
-    let mut plan = Plan {
-        status: Value::Null,
-        running: false,
-        ready: false,
-        finished: None,
-        starts: 0,
-        backoffs: 0,
-        pull_attempts: 0,
-        next: None,
-    };
+    let mut plan = Plan::default();
     if let Some(err) = input.config_error {
         plan.status = base(waiting("CreateContainerConfigError", Some(err.to_string())), json!({}), 0, false, false, 0);
         return plan;
@@ -264,11 +346,15 @@ fn plan_container(input: &ContainerInput<'_>) -> Plan {
             plan.ready = ready;
             plan.starts = 1;
         }
-        Behavior::Crash | Behavior::OomKilled | Behavior::Complete(_) | Behavior::Fail(_) => {
+        Behavior::Crash | Behavior::OomKilled | Behavior::Complete(_) | Behavior::Fail(_) | Behavior::LivenessFail => {
+            let (first_failure, period, threshold) = liveness_timing(input.spec);
+            let liveness = input.behavior == Behavior::LivenessFail;
             let (run, code) = match input.behavior {
                 Behavior::Complete(d) => (d, 0),
                 Behavior::Fail(d) => (d, 1),
                 Behavior::OomKilled => (CRASH_AFTER_SECS, 137),
+                // Killed at the last tolerated failure; SIGKILL after the grace period gives 137.
+                Behavior::LivenessFail => (first_failure + (threshold - 1) * period + KILL_SECS, 137),
                 _ => (CRASH_AFTER_SECS, 1),
             };
             let restarts_after_exit = match input.restart_policy {
@@ -284,14 +370,33 @@ fn plan_container(input: &ContainerInput<'_>) -> Plan {
                 if now < finish {
                     let state = json!({"running": {"startedAt": format_timestamp(start)}});
                     let ready_at = secs(start, if has_readiness_probe(input.spec) { READY_AFTER_SECS } else { 0 });
-                    let ready = now >= ready_at && code == 0 || now >= ready_at && run > READY_AFTER_SECS + 1;
+                    let ready = now >= ready_at && (code == 0 || run > READY_AFTER_SECS + 1);
                     plan.status = base(state, last, k, ready, true, k);
                     plan.running = true;
                     plan.ready = ready;
                     plan.starts = k + 1;
                     plan.backoffs = k;
                     plan.next = Some(if ready || now >= ready_at { finish } else { ready_at.min(finish) });
+                    if liveness {
+                        let elapsed = now.duration_since(start).as_secs();
+                        let failed = if elapsed < first_failure {
+                            0
+                        } else {
+                            ((elapsed - first_failure) / period + 1).min(threshold)
+                        };
+                        plan.probe_failures = k * threshold + failed;
+                        // The kill comes with the last tolerated failure; the container exits a moment later.
+                        plan.kills = k + i64::from(failed >= threshold);
+                        if failed < threshold {
+                            let due = secs(start, first_failure + failed * period);
+                            plan.next = plan.next.map(|n| n.min(due));
+                        }
+                    }
                     break;
+                }
+                if liveness {
+                    plan.probe_failures = (k + 1) * threshold;
+                    plan.kills = k + 1;
                 }
                 let term = terminated(input, k, start, finish, code);
                 if !restarts_after_exit {
@@ -359,6 +464,7 @@ impl Controller for Kubelet {
         self.seen.retain(|k, _| k.split('|').next().is_some_and(|u| live.contains(u)));
         self.anchors.retain(|k, _| live.contains(k.as_str()));
         self.stopping.retain(|k, _| live.contains(k.as_str()));
+        self.mount_failures.retain(|k, _| live.contains(k.as_str()));
         for pod in &pods {
             let node_name = s(pod, "/spec/nodeName");
             if node_name.is_empty() {
@@ -449,6 +555,23 @@ impl Kubelet {
         {
             self.anchors.insert(uid.clone(), secs(ctx.now, PULL_SECS));
         }
+        // Volumes are mounted before any container starts: a missing Secret or ConfigMap keeps them all waiting.
+        let mount_error = missing_volume(ctx, &namespace, pod);
+        if let Some((_, message)) = &mount_error {
+            self.anchors.insert(uid.clone(), secs(ctx.now, PULL_SECS));
+            let due = self
+                .mount_failures
+                .get(&uid)
+                .is_none_or(|last| ctx.now.duration_since(*last).as_secs() >= MOUNT_REPORT_SECS);
+            if due {
+                self.mount_failures.insert(uid.clone(), ctx.now);
+                ctx.events.record(ctx, pod, None, true, "FailedMount", message, "kubelet", Some(&node_name));
+            }
+            ctx.wake_in(MOUNT_RETRY_SECS);
+        } else {
+            self.mount_failures.remove(&uid);
+        }
+        let mounting = mount_error.is_some();
         let anchor = self.anchors.get(&uid).copied().unwrap_or(base_anchor);
         // Init containers run one after another, one second each.
         let mut init_statuses = Vec::new();
@@ -479,7 +602,10 @@ impl Kubelet {
         for (i, c) in containers.iter().enumerate() {
             let behavior = container_behavior(pod, c);
             let name = s(c, "/name").to_string();
-            let plan = if init_done {
+            let plan = if mounting {
+                let st = json!({"name": name, "image": s(c, "/image"), "imageID": "", "ready": false, "restartCount": 0, "started": false, "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {}});
+                Plan { status: st, ..Plan::default() }
+            } else if init_done {
                 let input = ContainerInput {
                     pod_uid: &uid,
                     spec: c,
@@ -492,21 +618,14 @@ impl Kubelet {
                 plan_container(&input)
             } else {
                 let st = json!({"name": name, "image": s(c, "/image"), "imageID": "", "ready": false, "restartCount": 0, "started": false, "state": {"waiting": {"reason": "PodInitializing"}}, "lastState": {}});
-                Plan {
-                    status: st,
-                    running: false,
-                    ready: false,
-                    finished: None,
-                    starts: 0,
-                    backoffs: 0,
-                    pull_attempts: 0,
-                    next: None,
-                }
+                Plan { status: st, ..Plan::default() }
             };
             if let Some(n) = plan.next {
                 ctx.wake_at(n);
             }
-            self.emit(ctx, pod, c, &node_name, &plan, behavior, config_errors[i].as_deref());
+            if !mounting {
+                self.emit(ctx, pod, c, &node_name, &plan, behavior, config_errors[i].as_deref());
+            }
             all_ready &= plan.ready;
             any_running |= plan.running;
             match plan.finished {
@@ -562,7 +681,9 @@ impl Kubelet {
             let mut holder = json!({"status": st});
             let completed_reason = if terminal { "PodCompleted" } else { "" };
             let tf = |b: bool| if b { "True" } else { "False" };
-            super::util::set_condition(&mut holder, "PodReadyToStartContainers", "True", "", "", &now, false);
+            // The sandbox is created once the volumes are mounted.
+            let sandbox = tf(!mounting);
+            super::util::set_condition(&mut holder, "PodReadyToStartContainers", sandbox, "", "", &now, false);
             super::util::set_condition(
                 &mut holder,
                 "Initialized",
@@ -720,6 +841,21 @@ impl Kubelet {
             }
             seen.backoffs += 1;
         }
+        while seen.probe_failures < plan.probe_failures {
+            ctx.container_event(pod, name, true, "Unhealthy", &liveness_message(pod, c), node);
+            seen.probe_failures += 1;
+        }
+        while seen.kills < plan.kills {
+            ctx.container_event(
+                pod,
+                name,
+                false,
+                "Killing",
+                &format!("Container {name} failed liveness probe, will be restarted"),
+                node,
+            );
+            seen.kills += 1;
+        }
         if behavior == Behavior::NeverReady && plan.running {
             let due = seen.unhealthy_at.is_none_or(|t| ctx.now.duration_since(t).as_secs() >= UNHEALTHY_EVERY_SECS);
             if due {
@@ -771,6 +907,34 @@ mod tests {
         assert_eq!(p.status.pointer("/lastState/terminated/exitCode").and_then(Value::as_i64), Some(1));
         let oom = plan_container(&input(&spec, Behavior::OomKilled, t0, at(5), "Always"));
         assert_eq!(oom.status.pointer("/lastState/terminated/reason").and_then(Value::as_str), Some("OOMKilled"));
+    }
+
+    #[test]
+    fn liveness_failure_timeline() {
+        let probe = json!({"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 5, "failureThreshold": 3});
+        let spec = json!({"name": "app", "image": "x", "livenessProbe": probe});
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().expect("ts");
+        let at = |s: i64| secs(t0, s);
+        let plan = |s: i64| plan_container(&input(&spec, Behavior::LivenessFail, t0, at(s), "Always"));
+        // Probes fail at 5, 10 and 15 s; the kubelet kills the container, which exits at 16 s.
+        let p = plan(7);
+        assert!(p.running && p.ready, "runs (and is ready: no readiness probe) while the liveness probe fails");
+        assert_eq!((p.probe_failures, p.kills, p.next), (1, 0, Some(at(10))));
+        let p = plan(15);
+        assert!(p.running, "killed at the third failure, still stopping");
+        assert_eq!((p.probe_failures, p.kills), (3, 1));
+        let p = plan(16);
+        assert_eq!((p.probe_failures, p.kills), (3, 1));
+        assert_eq!(p.status.pointer("/state/terminated/exitCode").and_then(Value::as_i64), Some(137));
+        assert_eq!(p.status.pointer("/state/terminated/reason").and_then(Value::as_str), Some("Error"));
+        let p = plan(20);
+        assert_eq!(p.status.pointer("/state/waiting/reason").and_then(Value::as_str), Some("CrashLoopBackOff"));
+        assert_eq!(p.status.pointer("/lastState/terminated/exitCode").and_then(Value::as_i64), Some(137));
+        // Restarted after the 10 s back-off (26 s), fails again at 31 s.
+        let p = plan(31);
+        assert!(p.running);
+        assert_eq!(p.status["restartCount"], 1);
+        assert_eq!((p.probe_failures, p.kills), (4, 1));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod gc;
 mod kubelet;
 mod namespace;
 mod nodes;
+mod quota;
 mod replicaset;
 mod scheduler;
 mod workloads;
@@ -26,6 +27,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
+/// Resource types already looked up in a pass, by (group, plural).
+type TypeCache = HashMap<(String, String), Option<Arc<ResourceType>>>;
+
 /// What a controller pass can see and do.
 pub struct Ctx<'a> {
     /// The cluster.
@@ -33,14 +37,15 @@ pub struct Ctx<'a> {
     /// The time of this pass.
     pub now: Timestamp,
     events: &'a EventRecorder,
+    backoff: &'a CreateBackoff,
     wake: Cell<Option<Timestamp>>,
-    types: std::cell::RefCell<HashMap<(String, String), Option<Arc<ResourceType>>>>,
+    types: std::cell::RefCell<TypeCache>,
 }
 
 impl<'a> Ctx<'a> {
     /// A context for one pass.
-    pub fn new(cluster: &'a Cluster, events: &'a EventRecorder) -> Self {
-        Self { cluster, now: cluster.clock().now(), events, wake: Cell::new(None), types: Default::default() }
+    pub fn new(cluster: &'a Cluster, events: &'a EventRecorder, backoff: &'a CreateBackoff) -> Self {
+        Self { cluster, now: cluster.clock().now(), events, backoff, wake: Cell::new(None), types: Default::default() }
     }
 
     /// The preferred resource type for `(group, plural)`, if served.
@@ -92,6 +97,47 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Whether `owner` may try to create objects now: not while it waits out the back-off after a refused
+    /// create (the real controllers' rate-limited work queues); asks for a pass when the wait ends.
+    pub fn may_create(&self, owner: &Value) -> bool {
+        match self.backoff.until(util::uid(owner)) {
+            Some(until) if until > self.now => {
+                self.wake_at(until);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Creates an object for `owner` through admission, as a controller does: a refusal (a quota, a limit
+    /// range, validation) is returned and starts or doubles `owner`'s back-off (5 s up to 5 minutes); a
+    /// success ends it.
+    pub fn create_for(
+        &self,
+        owner: &Value,
+        plural: &str,
+        namespace: &str,
+        obj: Value,
+        manager: &str,
+    ) -> Result<Arc<Value>, crate::error::ApiError> {
+        let rt = self
+            .rt("", plural)
+            .ok_or_else(|| crate::error::ApiError::internal(format!("the server has no resource {plural}")))?;
+        let owner_uid = util::uid(owner);
+        match self.cluster.create_with_status(&rt, namespace, obj, manager) {
+            Ok(created) => {
+                self.backoff.clear(owner_uid);
+                Ok(created)
+            }
+            Err(e) => {
+                let until = self.backoff.fail(owner_uid, self.now);
+                self.wake_at(until);
+                tracing::debug!(error = %e, %plural, %namespace, "controller create refused");
+                Err(e)
+            }
+        }
+    }
+
     /// Edits an object in place (spec, metadata or status), retrying on conflicts.
     pub fn modify(&self, group: &str, plural: &str, obj: &Value, change: impl Fn(&mut Value)) -> Option<Arc<Value>> {
         let rt = self.rt(group, plural)?;
@@ -128,6 +174,36 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Per-owner back-off after refused creates, kept across passes: 5 s, doubling up to 5 minutes.
+#[derive(Debug, Default)]
+pub struct CreateBackoff {
+    owners: std::sync::Mutex<HashMap<String, (Timestamp, u32)>>,
+}
+
+impl CreateBackoff {
+    fn until(&self, owner: &str) -> Option<Timestamp> {
+        self.owners.lock().unwrap_or_else(|e| e.into_inner()).get(owner).map(|b| b.0)
+    }
+
+    fn fail(&self, owner: &str, now: Timestamp) -> Timestamp {
+        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        let failures = owners.get(owner).map_or(0, |b| b.1);
+        let until = now + jiff::SignedDuration::from_secs((5i64 << failures.min(6)).min(300));
+        owners.insert(owner.to_string(), (until, failures + 1));
+        if owners.len() > 50_000 {
+            owners.retain(|_, b| b.0 > now);
+        }
+        until
+    }
+
+    fn clear(&self, owner: &str) {
+        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        if !owners.is_empty() {
+            owners.remove(owner);
+        }
+    }
+}
+
 /// One simulated controller.
 pub trait Controller: Send {
     /// Name for logs.
@@ -144,6 +220,7 @@ fn all_controllers() -> Vec<Box<dyn Controller>> {
         Box::new(deployment::DeploymentController),
         Box::new(replicaset::ReplicaSetController),
         Box::new(workloads::WorkloadControllers::default()),
+        Box::new(quota::QuotaController),
         Box::new(scheduler::Scheduler),
         Box::new(kubelet::Kubelet::default()),
         Box::new(endpoints::EndpointsController),
@@ -155,8 +232,13 @@ const IDLE_RESYNC: Duration = Duration::from_secs(5);
 /// Changes arriving within this window are handled in one pass.
 const DEBOUNCE: Duration = Duration::from_millis(25);
 
-fn pass(cluster: &Cluster, recorder: &EventRecorder, controllers: &mut [Box<dyn Controller>]) -> Option<Timestamp> {
-    let ctx = Ctx::new(cluster, recorder);
+fn pass(
+    cluster: &Cluster,
+    recorder: &EventRecorder,
+    backoff: &CreateBackoff,
+    controllers: &mut [Box<dyn Controller>],
+) -> Option<Timestamp> {
+    let ctx = Ctx::new(cluster, recorder, backoff);
     for c in controllers.iter_mut() {
         c.reconcile(&ctx);
     }
@@ -167,13 +249,14 @@ fn pass(cluster: &Cluster, recorder: &EventRecorder, controllers: &mut [Box<dyn 
 pub async fn run(cluster: Arc<Cluster>, mut shutdown: watch::Receiver<bool>) {
     let mut changes = cluster.store().subscribe();
     let recorder = EventRecorder::default();
+    let backoff = CreateBackoff::default();
     let mut controllers = all_controllers();
     loop {
         if *shutdown.borrow() {
             return;
         }
         let started = cluster.clock().now();
-        let wake = pass(&cluster, &recorder, &mut controllers);
+        let wake = pass(&cluster, &recorder, &backoff, &mut controllers);
         let sleep = match wake {
             Some(at) => {
                 cluster.clock().wall_duration(at.duration_since(started)).clamp(Duration::from_millis(10), IDLE_RESYNC)
@@ -189,12 +272,7 @@ pub async fn run(cluster: Arc<Cluster>, mut shutdown: watch::Receiver<bool>) {
                     return;
                 }
                 tokio::time::sleep(DEBOUNCE).await;
-                loop {
-                    match changes.try_recv() {
-                        Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
-                        Err(_) => break,
-                    }
-                }
+                while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = changes.try_recv() {}
             }
         }
     }

@@ -90,22 +90,37 @@ impl Controller for ReplicaSetController {
             let desired = rs.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
             let diff = desired - active.len() as i64;
             let rs_name = s(&rs, "/metadata/name").to_string();
-            if diff > 0 {
+            // `ReplicaFailure`: set with the API server's refusal, cleared by a sync that creates what it must;
+            // left as it is while the ReplicaSet waits out its back-off.
+            let mut failure: Option<Option<String>> = None;
+            if diff > 0 && ctx.may_create(&rs) {
                 let template = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
+                failure = Some(None);
                 for _ in 0..diff.min(BURST) {
                     let pod = pod_from_template(&rs, &template, &format!("{rs_name}-"), &[]);
-                    if let Some(created) = ctx.create("", "pods", ns, pod, "kube-controller-manager") {
-                        ctx.event(
-                            &rs,
-                            false,
-                            "SuccessfulCreate",
-                            &format!("Created pod: {}", s(&created, "/metadata/name")),
-                            "replicaset-controller",
-                        );
-                        active.push(created);
+                    match ctx.create_for(&rs, "pods", ns, pod, "kube-controller-manager") {
+                        Ok(created) => {
+                            ctx.event(
+                                &rs,
+                                false,
+                                "SuccessfulCreate",
+                                &format!("Created pod: {}", s(&created, "/metadata/name")),
+                                "replicaset-controller",
+                            );
+                            active.push(created);
+                        }
+                        Err(e) => {
+                            let msg = format!("Error creating: {}", e.message);
+                            ctx.event(&rs, true, "FailedCreate", &msg, "replicaset-controller");
+                            failure = Some(Some(e.message));
+                            break;
+                        }
                     }
                 }
-            } else if diff < 0 {
+            } else if diff <= 0 {
+                failure = Some(None);
+            }
+            if diff < 0 {
                 deletion_order(&mut active);
                 for pod in active.drain(..(-diff) as usize) {
                     ctx.delete("", "pods", &pod, Propagation::Background);
@@ -140,12 +155,48 @@ impl Controller for ReplicaSetController {
             if let Some(m) = clean.as_object_mut() {
                 m.retain(|k, v| k == "replicas" || k == "observedGeneration" || v.as_i64() != Some(0));
             }
-            if rs.get("status").map(without_conditions) != Some(clean.clone()) {
+            let has_failure = super::util::condition_status(&rs, "ReplicaFailure").is_some();
+            let failure_changes = match &failure {
+                Some(Some(message)) => {
+                    rs.pointer("/status/conditions")
+                        .and_then(Value::as_array)
+                        .and_then(|cs| cs.iter().find(|c| c["type"] == "ReplicaFailure"))
+                        .and_then(|c| c.get("message"))
+                        .and_then(Value::as_str)
+                        != Some(message.as_str())
+                }
+                Some(None) => has_failure,
+                None => false,
+            };
+            if rs.get("status").map(without_conditions) != Some(clean.clone()) || failure_changes {
+                let now = binnacle_objects::time::format_timestamp(ctx.now);
                 ctx.modify("apps", "replicasets", &rs, |r| {
                     let conditions = r.pointer("/status/conditions").cloned();
                     r["status"] = clean.clone();
                     if let Some(c) = conditions.clone() {
                         r["status"]["conditions"] = c;
+                    }
+                    match &failure {
+                        Some(Some(message)) => super::util::set_condition(
+                            r,
+                            "ReplicaFailure",
+                            "True",
+                            "FailedCreate",
+                            message,
+                            &now,
+                            false,
+                        ),
+                        Some(None) => {
+                            if let Some(list) = r.pointer_mut("/status/conditions").and_then(Value::as_array_mut) {
+                                list.retain(|c| c["type"] != "ReplicaFailure");
+                                if list.is_empty()
+                                    && let Some(st) = r["status"].as_object_mut()
+                                {
+                                    st.remove("conditions");
+                                }
+                            }
+                        }
+                        None => {}
                     }
                 });
             }

@@ -339,6 +339,16 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
     {
         return Err(ApiError::bad_request(format!("invalid resource name {name:?}")));
     }
+    crate::authz::check_request(
+        &cluster,
+        &parts.headers,
+        &parts.method,
+        &rt,
+        r.namespace.as_deref(),
+        r.name.as_deref(),
+        r.subresource.as_deref(),
+        query.flag("watch"),
+    )?;
     if rt.group == "metrics.k8s.io" {
         let labels = list_options(&query)?.labels;
         return reviews::metrics(&cluster, &r, &parts.method, &labels).map(|v| json_response(StatusCode::OK, &v));
@@ -412,7 +422,9 @@ async fn resource(state: &Arc<ApiState>, r: ResourceRequest, req: Request) -> Ap
             let body = read_body(body).await?;
             let obj = request::decode_body(&content_type, &body)?;
             if rt.group == "authorization.k8s.io" || rt.group == "authentication.k8s.io" {
-                return Ok(json_response(StatusCode::CREATED, &reviews::review(&cluster, &rt, obj)?));
+                let answer = reviews::review(&cluster, &rt, obj)?;
+                let answer = crate::authz::self_review(&cluster, &parts.headers, &rt.kind, &answer).unwrap_or(answer);
+                return Ok(json_response(StatusCode::CREATED, &answer));
             }
             if rt.namespaced && r.namespace.is_none() {
                 return Err(ApiError::new(

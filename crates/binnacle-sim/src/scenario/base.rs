@@ -219,3 +219,12 @@ pub fn load_system(cluster: &Cluster, nodes: usize) -> ApiResult<()> {
     )?;
     Ok(())
 }
+
+/// Cordons a node (`spec.unschedulable: true`), as `kubectl cordon` does; the node lifecycle controller then
+/// adds the `node.kubernetes.io/unschedulable` taint.
+pub fn cordon(cluster: &Cluster, name: &str) -> ApiResult<()> {
+    let rt = cluster.resource("", "v1", "nodes")?;
+    cluster.get_raw(&rt, "", name)?;
+    cluster.modify(&rt, &crate::store::ObjectKey::new("", name), |n| n["spec"]["unschedulable"] = json!(true));
+    Ok(())
+}

@@ -131,11 +131,14 @@ pub fn load(cluster: &Cluster, scenario: &Scenario) -> Result<(), ScenarioError>
         Scenario::Empty => Ok(()),
         Scenario::Demo => {
             create_objects(cluster, "demo", parse_documents("demo", DEMO_YAML)?)?;
-            helm::load_demo_release(cluster).map_err(|e| ScenarioError::Document {
+            let demo_err = |e: crate::error::ApiError| ScenarioError::Document {
                 source_name: "demo".into(),
                 document: 0,
                 reason: e.message,
-            })
+            };
+            // Drained for a kubeadm upgrade and never uncordoned (demo.yaml's header lists it).
+            base::cordon(cluster, "sim-control-plane").map_err(demo_err)?;
+            helm::load_demo_release(cluster).map_err(demo_err)
         }
         Scenario::File(path) => {
             let text =

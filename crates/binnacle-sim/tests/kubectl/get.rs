@@ -108,7 +108,8 @@ async fn get_pods_all_namespaces_fills_namespace_column() {
     let out = k.kubectl(&["get", "pods", "-A"]).await;
     let rows = out.rows();
     assert_eq!(rows[0], ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"], "{out}");
-    let namespaces = ["apps", "data", "kube-system", "ml", "payments", "shop", "web", "batch", "rollouts", "edge"];
+    let namespaces =
+        ["apps", "data", "kube-system", "ml", "payments", "shop", "web", "batch", "rollouts", "edge", "reporting"];
     for r in &rows[1..] {
         assert!(namespaces.contains(&r[0].as_str()), "row without a namespace: {r:?}\n{out}");
     }

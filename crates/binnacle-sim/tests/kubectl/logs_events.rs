@@ -139,7 +139,7 @@ async fn wait_for_condition_ready() {
     assert!(lines.iter().all(|l| l.starts_with("pod/frontend-") && l.ends_with(" condition met")), "{out}");
 
     // The recommender never passes its readiness probe.
-    k.wait_rows(&["get", "pods", "-n", "ml", "--no-headers"], secs(20), |rows| {
+    k.wait_rows(&["get", "pods", "-n", "ml", "-l", "app=recommender", "--no-headers"], secs(20), |rows| {
         rows.len() == 2 && rows.iter().all(|r| r[2] == "Running")
     })
     .await;
@@ -219,8 +219,9 @@ async fn events_listing_and_filters() {
         let t = type_index(r);
         assert_eq!(r[t + 1], "BackOff", "{backoff}");
         assert!(r[t + 2].starts_with("pod/"), "{backoff}");
-        // Crash-loop back-off is a Warning; the kubelet records image-pull back-off as Normal.
-        let want = if r[0] == "payments" { "Warning" } else { "Normal" };
+        // Crash-loop back-off is a Warning (payments, and ml's liveness kills); the kubelet records image-pull
+        // back-off as Normal.
+        let want = if r[0] == "payments" || r[0] == "ml" { "Warning" } else { "Normal" };
         assert_eq!(r[t], want, "{backoff}");
     }
     assert!(rows.iter().any(|r| r[0] == "payments"), "{backoff}");

@@ -204,12 +204,20 @@ fn create_missing(ctx: &Ctx<'_>, view: &DsView<'_>) -> bool {
         if view.by_node.get(node).is_some_and(|pods| pods.iter().any(|p| pod_active(p))) {
             continue;
         }
+        if !ctx.may_create(view.ds) {
+            break;
+        }
         let pod = pod_for_node(ctx, view, node);
-        if let Some(created) = ctx.create("", "pods", s(view.ds, "/metadata/namespace"), pod, "kube-controller-manager")
-        {
-            let msg = format!("Created pod: {}", s(&created, "/metadata/name"));
-            ctx.event(view.ds, false, "SuccessfulCreate", &msg, COMPONENT);
-            any = true;
+        match ctx.create_for(view.ds, "pods", s(view.ds, "/metadata/namespace"), pod, "kube-controller-manager") {
+            Ok(created) => {
+                let msg = format!("Created pod: {}", s(&created, "/metadata/name"));
+                ctx.event(view.ds, false, "SuccessfulCreate", &msg, COMPONENT);
+                any = true;
+            }
+            Err(e) => {
+                ctx.event(view.ds, true, "FailedCreate", &format!("Error creating: {}", e.message), COMPONENT);
+                break;
+            }
         }
     }
     any

@@ -285,9 +285,15 @@ fn create_pod(ctx: &Ctx<'_>, job: &Value, index: Option<i64>) {
         pod["metadata"]["annotations"] = merged(pod.pointer("/metadata/annotations"), INDEX_KEY, &ix);
         pod["spec"]["hostname"] = json!(format!("{name}-{ix}"));
     }
-    if let Some(created) = ctx.create("", "pods", s(job, "/metadata/namespace"), pod, "kube-controller-manager") {
-        let msg = format!("Created pod: {}", s(&created, "/metadata/name"));
-        ctx.event(job, false, "SuccessfulCreate", &msg, COMPONENT);
+    if !ctx.may_create(job) {
+        return;
+    }
+    match ctx.create_for(job, "pods", s(job, "/metadata/namespace"), pod, "kube-controller-manager") {
+        Ok(created) => {
+            let msg = format!("Created pod: {}", s(&created, "/metadata/name"));
+            ctx.event(job, false, "SuccessfulCreate", &msg, COMPONENT);
+        }
+        Err(e) => ctx.event(job, true, "FailedCreate", &format!("Error creating: {}", e.message), COMPONENT),
     }
 }
 

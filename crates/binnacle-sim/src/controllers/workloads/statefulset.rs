@@ -165,13 +165,23 @@ fn create_pod(ctx: &Ctx<'_>, view: &SetView<'_>, ordinal: i64, revision: &Value,
         }
     }
     let pod = pod_object(view, ordinal, &pod_name, revision);
-    if ctx.create("", "pods", &view.ns, pod, "kube-controller-manager").is_some() {
-        event(
+    if !ctx.may_create(view.set) {
+        return;
+    }
+    match ctx.create_for(view.set, "pods", &view.ns, pod, "kube-controller-manager") {
+        Ok(_) => event(
             ctx,
             view.set,
             "SuccessfulCreate",
             format!("create Pod {pod_name} in StatefulSet {} successful", view.name),
-        );
+        ),
+        Err(e) => ctx.event(
+            view.set,
+            true,
+            "FailedCreate",
+            &format!("create Pod {pod_name} in StatefulSet {} failed error: {}", view.name, e.message),
+            COMPONENT,
+        ),
     }
 }
 
