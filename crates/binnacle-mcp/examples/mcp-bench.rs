@@ -229,11 +229,19 @@ async fn main() -> anyhow::Result<()> {
         let full_bytes = serde_json::to_vec(&full)?.len();
         let tokens = bytes / 4;
         let target = if toolset == Toolset::Kubernetes {
-            format!("< {K8S_TOKENS_TARGET} (default listing): {}", if tokens < K8S_TOKENS_TARGET { "met" } else { "NOT met" })
+            format!(
+                "< {K8S_TOKENS_TARGET} (default listing): {}",
+                if tokens < K8S_TOKENS_TARGET { "met" } else { "NOT met" }
+            )
         } else {
             String::new()
         };
-        println!("| {} | {} | {bytes} | {tokens} | {full_bytes} | {} | {target} |", toolset.as_str(), tools.len(), full_bytes / 4);
+        println!(
+            "| {} | {} | {bytes} | {tokens} | {full_bytes} | {} | {target} |",
+            toolset.as_str(),
+            tools.len(),
+            full_bytes / 4
+        );
         all.extend(tools);
         all_full.extend(full);
     }

@@ -232,9 +232,12 @@ fn failure(e: &ToolError) -> CallToolResult {
 pub fn mcp_tool(spec: &ToolSpec, output_schema: bool) -> Tool {
     let a = spec.annotations;
     // The title is the tool's own `title`; repeating it in the annotations would only cost tokens.
-    let annotations = ToolAnnotations::from_raw(None, Some(a.read_only), Some(a.destructive), Some(a.idempotent), Some(a.open_world));
+    let annotations =
+        ToolAnnotations::from_raw(None, Some(a.read_only), Some(a.destructive), Some(a.idempotent), Some(a.open_world));
     let mut meta = MetaObject::new();
-    let tags: Vec<&str> = std::iter::once(spec.toolset.as_str()).chain(spec.tags.iter().copied().filter(|t| *t != spec.toolset.as_str())).collect();
+    let tags: Vec<&str> = std::iter::once(spec.toolset.as_str())
+        .chain(spec.tags.iter().copied().filter(|t| *t != spec.toolset.as_str()))
+        .collect();
     meta.insert(META_TAGS.into(), json!(tags));
     let tool = Tool::new(spec.name, spec.description, Arc::new(as_object(&spec.input_schema)))
         .with_title(spec.title)

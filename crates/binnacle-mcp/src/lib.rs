@@ -20,9 +20,7 @@
 mod handler;
 mod http;
 
-pub use handler::{
-    DEFAULT_CALL_TIMEOUT, META_OMITTED, META_TAGS, META_UNTRUSTED, McpServer, ServerOptions, mcp_tool,
-};
+pub use handler::{DEFAULT_CALL_TIMEOUT, META_OMITTED, META_TAGS, META_UNTRUSTED, McpServer, ServerOptions, mcp_tool};
 pub use http::{DEFAULT_MAX_BODY_BYTES, HttpOptions, MCP_PATH, OriginRule, router, serve_http};
 pub use tokio_util::sync::CancellationToken;
 

@@ -99,7 +99,12 @@ async fn initialize_and_list_tools() {
         assert!(wire["inputSchema"]["properties"]["context"].is_object(), "{wire}");
         assert!(wire["outputSchema"].is_object(), "{wire}");
         assert!(wire["_meta"]["binnacle.dev/tags"].is_array(), "{wire}");
-        assert!(["k8s", "k8s-admin", "helm", "argo", "jenkins", "findings"].iter().any(|t| wire["_meta"]["binnacle.dev/tags"][0] == *t), "toolset first among the tags: {wire}");
+        assert!(
+            ["k8s", "k8s-admin", "helm", "argo", "jenkins", "findings"]
+                .iter()
+                .any(|t| wire["_meta"]["binnacle.dev/tags"][0] == *t),
+            "toolset first among the tags: {wire}"
+        );
     }
     // By default the listing leaves output schemas out (token cost); results still carry structuredContent.
     let (lean, _) = connect(f.server(ServerOptions::default())).await;

@@ -29,8 +29,14 @@ pub enum Toolset {
 
 impl Toolset {
     /// Every toolset.
-    pub const ALL: [Toolset; 6] =
-        [Toolset::Kubernetes, Toolset::KubernetesAdmin, Toolset::Helm, Toolset::Argo, Toolset::Jenkins, Toolset::Findings];
+    pub const ALL: [Toolset; 6] = [
+        Toolset::Kubernetes,
+        Toolset::KubernetesAdmin,
+        Toolset::Helm,
+        Toolset::Argo,
+        Toolset::Jenkins,
+        Toolset::Findings,
+    ];
 
     /// The short name used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -55,7 +61,9 @@ impl std::str::FromStr for Toolset {
             "argo" | "rollouts" => Ok(Toolset::Argo),
             "jenkins" => Ok(Toolset::Jenkins),
             "findings" => Ok(Toolset::Findings),
-            other => Err(format!("unknown toolset {other:?}: choose from k8s, k8s-admin, helm, argo, jenkins, findings")),
+            other => {
+                Err(format!("unknown toolset {other:?}: choose from k8s, k8s-admin, helm, argo, jenkins, findings"))
+            }
         }
     }
 }
@@ -80,13 +88,17 @@ pub struct Annotations {
 
 impl Annotations {
     /// A read-only tool against the cluster.
-    pub const READ: Annotations = Annotations { read_only: true, destructive: false, idempotent: true, open_world: false };
+    pub const READ: Annotations =
+        Annotations { read_only: true, destructive: false, idempotent: true, open_world: false };
     /// A write that converges (apply, scale, set image, cordon).
-    pub const WRITE_IDEMPOTENT: Annotations = Annotations { read_only: false, destructive: false, idempotent: true, open_world: false };
+    pub const WRITE_IDEMPOTENT: Annotations =
+        Annotations { read_only: false, destructive: false, idempotent: true, open_world: false };
     /// A write that does something new each time (restart, trigger a build).
-    pub const WRITE: Annotations = Annotations { read_only: false, destructive: false, idempotent: false, open_world: false };
+    pub const WRITE: Annotations =
+        Annotations { read_only: false, destructive: false, idempotent: false, open_world: false };
     /// A destructive write (delete, drain, uninstall, abort).
-    pub const DESTRUCTIVE: Annotations = Annotations { read_only: false, destructive: true, idempotent: true, open_world: false };
+    pub const DESTRUCTIVE: Annotations =
+        Annotations { read_only: false, destructive: true, idempotent: true, open_world: false };
 
     /// The same annotations with `openWorldHint` set.
     pub const fn open_world(self) -> Annotations {
@@ -165,7 +177,8 @@ impl Catalog {
     /// Checks that names in a filter's allow and deny lists exist, so typos fail at start-up.
     pub fn check_filter(&self, filter: &CatalogFilter) -> Result<(), String> {
         let known: BTreeSet<&str> = self.tools.iter().map(|t| t.spec().name).collect();
-        let unknown: Vec<&String> = filter.allow.iter().chain(filter.deny.iter()).filter(|n| !known.contains(n.as_str())).collect();
+        let unknown: Vec<&String> =
+            filter.allow.iter().chain(filter.deny.iter()).filter(|n| !known.contains(n.as_str())).collect();
         if unknown.is_empty() {
             Ok(())
         } else {

@@ -27,7 +27,10 @@ pub struct ClusterSet {
 impl std::fmt::Debug for ClusterSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the kubeconfig: it holds credentials.
-        f.debug_struct("ClusterSet").field("contexts", &self.contexts()).field("default", &self.default_context).finish()
+        f.debug_struct("ClusterSet")
+            .field("contexts", &self.contexts())
+            .field("default", &self.default_context)
+            .finish()
     }
 }
 
@@ -36,14 +39,21 @@ impl ClusterSet {
     /// context (else the kubeconfig's current context).
     pub fn from_kubeconfig(path: Option<&Path>, context: Option<&str>) -> Result<Self, ToolError> {
         let kubeconfig = match path {
-            Some(p) => Kubeconfig::read_from(p).map_err(|e| ToolError::Unavailable(format!("cannot read kubeconfig {}: {e}", p.display())))?,
-            None => Kubeconfig::read().map_err(|e| ToolError::Unavailable(format!("cannot read a kubeconfig (KUBECONFIG or ~/.kube/config): {e}")))?,
+            Some(p) => Kubeconfig::read_from(p)
+                .map_err(|e| ToolError::Unavailable(format!("cannot read kubeconfig {}: {e}", p.display())))?,
+            None => Kubeconfig::read().map_err(|e| {
+                ToolError::Unavailable(format!("cannot read a kubeconfig (KUBECONFIG or ~/.kube/config): {e}"))
+            })?,
         };
         let default_context = context.map(str::to_string).or_else(|| kubeconfig.current_context.clone());
         if let Some(ctx) = &default_context
-            && !kubeconfig.contexts.iter().any(|c| &c.name == ctx) {
-                return Err(ToolError::invalid(format!("context {ctx:?} is not in the kubeconfig; contexts: {:?}", kubeconfig.contexts.iter().map(|c| &c.name).collect::<Vec<_>>())));
-            }
+            && !kubeconfig.contexts.iter().any(|c| &c.name == ctx)
+        {
+            return Err(ToolError::invalid(format!(
+                "context {ctx:?} is not in the kubeconfig; contexts: {:?}",
+                kubeconfig.contexts.iter().map(|c| &c.name).collect::<Vec<_>>()
+            )));
+        }
         Ok(Self {
             kubeconfig: Some(kubeconfig),
             kubeconfig_path: path.map(Path::to_path_buf),
@@ -109,7 +119,10 @@ impl ClusterSet {
         if let Some(c) = built.get(name) {
             return Ok(c.clone());
         }
-        let kc = self.kubeconfig.as_ref().ok_or_else(|| ToolError::invalid(format!("unknown context {name:?}; contexts: {:?}", self.contexts())))?;
+        let kc = self
+            .kubeconfig
+            .as_ref()
+            .ok_or_else(|| ToolError::invalid(format!("unknown context {name:?}; contexts: {:?}", self.contexts())))?;
         if !kc.contexts.iter().any(|c| c.name == name) {
             return Err(ToolError::invalid(format!("unknown context {name:?}; contexts: {:?}", self.contexts())));
         }
@@ -156,7 +169,10 @@ pub struct ToolContext {
 
 impl std::fmt::Debug for ToolContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ToolContext").field("context", &self.context).field("budget_tokens", &self.budget_tokens).finish()
+        f.debug_struct("ToolContext")
+            .field("context", &self.context)
+            .field("budget_tokens", &self.budget_tokens)
+            .finish()
     }
 }
 

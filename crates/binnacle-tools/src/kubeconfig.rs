@@ -328,7 +328,10 @@ w6FzkAOokNl/pYJEHLUbZO8=
         assert_eq!(pod(d, "10.96.0.1", "6443").server_url().expect("url"), "https://10.96.0.1:6443");
         assert_eq!(pod(d, "fd00::1", "443").server_url().expect("url"), "https://[fd00::1]");
         assert_eq!(pod(d, "fd00::1", "6443").server_url().expect("url"), "https://[fd00::1]:6443");
-        assert_eq!(pod(d, "kubernetes.default.svc", "443").server_url().expect("url"), "https://kubernetes.default.svc");
+        assert_eq!(
+            pod(d, "kubernetes.default.svc", "443").server_url().expect("url"),
+            "https://kubernetes.default.svc"
+        );
         let bad = pod(d, "10.96.0.1", "https").server_url().expect_err("bad port").to_string();
         assert!(bad.contains("KUBERNETES_SERVICE_PORT") && bad.contains("\"https\""), "{bad}");
         let bad = pod(d, "bad host", "443").server_url().expect_err("bad host").to_string();

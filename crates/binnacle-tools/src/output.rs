@@ -49,7 +49,8 @@ impl<T: Serialize> Reply<T> {
 
     /// Serialises the data, enforces the budget and builds the final output.
     pub fn into_output(self, budget_tokens: usize) -> Result<ToolOutput, ToolError> {
-        let mut structured = serde_json::to_value(&self.data).map_err(|e| ToolError::Internal(format!("output does not serialise: {e}")))?;
+        let mut structured = serde_json::to_value(&self.data)
+            .map_err(|e| ToolError::Internal(format!("output does not serialise: {e}")))?;
         let mut omitted = self.omitted;
         omitted.extend(enforce_budget(&mut structured, budget_tokens.max(256) * BYTES_PER_TOKEN));
         let mut summary = self.summary;
@@ -115,9 +116,10 @@ fn longest_array(v: &Value, path: &str) -> Option<(String, usize)> {
     let mut best: Option<(String, usize)> = None;
     let mut consider = |candidate: Option<(String, usize)>| {
         if let Some(c) = candidate
-            && best.as_ref().is_none_or(|b| c.1 > b.1) {
-                best = Some(c);
-            }
+            && best.as_ref().is_none_or(|b| c.1 > b.1)
+        {
+            best = Some(c);
+        }
     };
     match v {
         Value::Array(a) => {

@@ -39,7 +39,11 @@ pub trait Tool: Send + Sync + 'static {
     }
 
     /// Does the work.
-    fn run(&self, ctx: &ToolContext, input: Self::Input) -> impl Future<Output = Result<Reply<Self::Output>, ToolError>> + Send;
+    fn run(
+        &self,
+        ctx: &ToolContext,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Reply<Self::Output>, ToolError>> + Send;
 }
 
 /// A tool with its types erased, as the catalog, the MCP adapter and the engine hold it.
@@ -58,15 +62,16 @@ pub const COMMON_ARGS: [&str; 2] = ["context", "budgetTokens"];
 /// argument is accepted by every tool). Descriptions are short: they are repeated in every tool.
 fn with_common_args(mut schema: Value, read_only: bool) -> Value {
     if let Some(props) = schema.as_object_mut().map(|m| m.entry("properties").or_insert_with(|| serde_json::json!({})))
-        && let Some(props) = props.as_object_mut() {
-            props.insert("context".into(), serde_json::json!({"type": "string", "description": "kubeconfig context"}));
-            if read_only {
-                props.insert(
-                    "budgetTokens".into(),
-                    serde_json::json!({"type": "integer", "description": "output tokens, default 8000"}),
-                );
-            }
+        && let Some(props) = props.as_object_mut()
+    {
+        props.insert("context".into(), serde_json::json!({"type": "string", "description": "kubeconfig context"}));
+        if read_only {
+            props.insert(
+                "budgetTokens".into(),
+                serde_json::json!({"type": "integer", "description": "output tokens, default 8000"}),
+            );
         }
+    }
     schema
 }
 
@@ -76,13 +81,19 @@ pub fn split_common_args(args: &mut Value) -> Result<(Option<String>, Option<usi
     let context = match map.remove("context") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if !s.is_empty() && s.len() <= 253 && !s.chars().any(char::is_control) => Some(s),
-        Some(other) => return Err(ToolError::invalid(format!("context must be a non-empty string naming a kubeconfig context, got {other}"))),
+        Some(other) => {
+            return Err(ToolError::invalid(format!(
+                "context must be a non-empty string naming a kubeconfig context, got {other}"
+            )));
+        }
     };
     let budget = match map.remove("budgetTokens") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_u64() {
             Some(n) if (256..=100_000).contains(&n) => Some(n as usize),
-            _ => return Err(ToolError::invalid(format!("budgetTokens must be an integer from 256 to 100000, got {v}"))),
+            _ => {
+                return Err(ToolError::invalid(format!("budgetTokens must be an integer from 256 to 100000, got {v}")));
+            }
         },
     };
     Ok((context, budget))
@@ -93,7 +104,8 @@ pub fn split_common_args(args: &mut Value) -> Result<(Option<String>, Option<usi
 fn schema_of<T: JsonSchema>(serialize: bool) -> Value {
     let settings = schemars::generate::SchemaSettings::default();
     let settings = if serialize { settings.for_serialize() } else { settings };
-    let mut schema = serde_json::to_value(settings.into_generator().into_root_schema_for::<T>()).unwrap_or_else(|_| serde_json::json!({"type": "object"}));
+    let mut schema = serde_json::to_value(settings.into_generator().into_root_schema_for::<T>())
+        .unwrap_or_else(|_| serde_json::json!({"type": "object"}));
     if let Some(map) = schema.as_object_mut() {
         map.remove("$schema");
         map.remove("title");

@@ -20,12 +20,16 @@ pub fn object_name(name: &str) -> Result<(), ToolError> {
 
 /// A label selector string.
 pub fn label_selector(s: &str) -> Result<(), ToolError> {
-    LabelSelector::parse(s).map(|_| ()).map_err(|e| ToolError::invalid(format!("label selector {s:?} is not valid: {e}")))
+    LabelSelector::parse(s)
+        .map(|_| ())
+        .map_err(|e| ToolError::invalid(format!("label selector {s:?} is not valid: {e}")))
 }
 
 /// A field selector string.
 pub fn field_selector(s: &str) -> Result<(), ToolError> {
-    FieldSelector::parse(s).map(|_| ()).map_err(|e| ToolError::invalid(format!("field selector {s:?} is not valid: {e}")))
+    FieldSelector::parse(s)
+        .map(|_| ())
+        .map_err(|e| ToolError::invalid(format!("field selector {s:?} is not valid: {e}")))
 }
 
 /// A container image reference (`registry:port/repo/name:tag@sha256:...`).
@@ -35,12 +39,19 @@ pub fn image(image: &str) -> Result<(), ToolError> {
         && !image.starts_with(['-', '/', ':', '@'])
         && image.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':' | '@'))
         && image.split('@').count() <= 2;
-    if ok { Ok(()) } else { Err(ToolError::invalid(format!("image {image:?} is not a valid image reference (e.g. nginx:1.27 or ghcr.io/org/app@sha256:...)"))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(format!(
+            "image {image:?} is not a valid image reference (e.g. nginx:1.27 or ghcr.io/org/app@sha256:...)"
+        )))
+    }
 }
 
 /// A duration like `30s`, `5m`, `1h`, `1h30m`; returns seconds.
 pub fn duration_secs(s: &str) -> Result<u64, ToolError> {
-    let bad = || ToolError::invalid(format!("duration {s:?} is not valid: use a number with a unit, e.g. 30s, 5m, 1h30m"));
+    let bad =
+        || ToolError::invalid(format!("duration {s:?} is not valid: use a number with a unit, e.g. 30s, 5m, 1h30m"));
     if s.is_empty() {
         return Err(bad());
     }
@@ -70,9 +81,12 @@ pub fn duration_secs(s: &str) -> Result<u64, ToolError> {
 
 /// A Secret reference `namespace/name`.
 pub fn secret_ref(s: &str) -> Result<(String, String), ToolError> {
-    let (ns, name) = s.split_once('/').ok_or_else(|| ToolError::invalid(format!("secret reference {s:?} must be namespace/name")))?;
+    let (ns, name) = s
+        .split_once('/')
+        .ok_or_else(|| ToolError::invalid(format!("secret reference {s:?} must be namespace/name")))?;
     namespace(ns)?;
-    names::check_dns1123_subdomain(name).map_err(|e| ToolError::invalid(format!("secret name {name:?} is not valid: {e}")))?;
+    names::check_dns1123_subdomain(name)
+        .map_err(|e| ToolError::invalid(format!("secret name {name:?} is not valid: {e}")))?;
     Ok((ns.to_string(), name.to_string()))
 }
 
@@ -80,8 +94,19 @@ pub fn secret_ref(s: &str) -> Result<(String, String), ToolError> {
 pub fn jenkins_job(path: &str) -> Result<(), ToolError> {
     let ok = !path.is_empty()
         && path.len() <= 512
-        && path.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ')));
-    if ok { Ok(()) } else { Err(ToolError::invalid(format!("Jenkins job path {path:?} is not valid: use folder/job with letters, digits, '-', '_', '.' and spaces"))) }
+        && path.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(format!(
+            "Jenkins job path {path:?} is not valid: use folder/job with letters, digits, '-', '_', '.' and spaces"
+        )))
+    }
 }
 
 #[cfg(test)]

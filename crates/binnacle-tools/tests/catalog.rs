@@ -17,7 +17,9 @@ async fn cluster_info_answers_from_the_simulated_cluster() {
 #[tokio::test]
 async fn bad_arguments_are_refused_before_anything_runs() {
     let f = common::fixture(Scenario::Empty).await;
-    for args in [json!({"bogus": 1}), json!([1]), json!({"context": 5}), json!({"budgetTokens": 1}), json!({"context": "nope"})] {
+    for args in
+        [json!({"bogus": 1}), json!([1]), json!({"context": 5}), json!({"budgetTokens": 1}), json!({"context": "nope"})]
+    {
         let err = f.call("cluster_info", args.clone()).await.expect_err("invalid");
         assert!(matches!(err, ToolError::InvalidArguments(_)), "{args}: {err}");
     }
@@ -47,7 +49,15 @@ fn filters_hide_tools() {
     let catalog = binnacle_tools::Catalog::builtin();
     let read_only = catalog.filtered(&CatalogFilter { read_only: true, ..Default::default() });
     assert!(read_only.tools().iter().all(|t| t.spec().annotations.read_only));
-    let none = catalog.filtered(&CatalogFilter { toolsets: [Toolset::Jenkins].into(), deny: ["cluster_info".to_string()].into(), ..Default::default() });
+    let none = catalog.filtered(&CatalogFilter {
+        toolsets: [Toolset::Jenkins].into(),
+        deny: ["cluster_info".to_string()].into(),
+        ..Default::default()
+    });
     assert!(none.get("cluster_info").is_none());
-    assert!(catalog.check_filter(&CatalogFilter { allow: ["no_such_tool".to_string()].into(), ..Default::default() }).is_err());
+    assert!(
+        catalog
+            .check_filter(&CatalogFilter { allow: ["no_such_tool".to_string()].into(), ..Default::default() })
+            .is_err()
+    );
 }

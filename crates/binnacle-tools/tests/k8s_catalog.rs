@@ -6,13 +6,20 @@ use serde_json::json;
 
 /// Every Kubernetes tool: the everyday `k8s` toolset and the privileged `k8s-admin` one.
 fn k8s_tools(catalog: &Catalog) -> Vec<&ToolSpec> {
-    catalog.tools().iter().map(|t| t.spec()).filter(|s| matches!(s.toolset, Toolset::Kubernetes | Toolset::KubernetesAdmin)).collect()
+    catalog
+        .tools()
+        .iter()
+        .map(|t| t.spec())
+        .filter(|s| matches!(s.toolset, Toolset::Kubernetes | Toolset::KubernetesAdmin))
+        .collect()
 }
 
 /// What `tools/list` sends for one tool by default (binnacle-mcp's `mcp_tool`): name, title, description,
 /// input schema, the four hints and the tags.
 fn listing(spec: &ToolSpec) -> serde_json::Value {
-    let tags: Vec<&str> = std::iter::once(spec.toolset.as_str()).chain(spec.tags.iter().copied().filter(|t| *t != spec.toolset.as_str())).collect();
+    let tags: Vec<&str> = std::iter::once(spec.toolset.as_str())
+        .chain(spec.tags.iter().copied().filter(|t| *t != spec.toolset.as_str()))
+        .collect();
     json!({"name": spec.name, "title": spec.title, "description": spec.description, "inputSchema": spec.input_schema,
            "annotations": spec.annotations, "_meta": {"binnacle.dev/tags": tags}})
 }

@@ -110,7 +110,10 @@ fn default_database(data_dir: Option<&PathBuf>) -> anyhow::Result<String> {
     Ok(format!("sqlite://{}", dir.join("binnacle.db").display()))
 }
 
-fn llm_from_env() -> anyhow::Result<(Arc<dyn LlmProvider>, Option<(f64, f64)>)> {
+/// Dollars per million input and output tokens, when the provider's prices are configured.
+type Pricing = Option<(f64, f64)>;
+
+fn llm_from_env() -> anyhow::Result<(Arc<dyn LlmProvider>, Pricing)> {
     match ProviderConfig::from_env().map_err(|e| anyhow::anyhow!("{e}"))? {
         Some(cfg) => {
             let pricing = cfg.price_input_per_mtok.zip(cfg.price_output_per_mtok);

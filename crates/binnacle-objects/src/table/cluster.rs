@@ -130,7 +130,8 @@ pub(crate) static POD_DISRUPTION_BUDGET: Printer = Printer {
 
 /// Cells of one PodDisruptionBudget.
 fn pdb_row(pdb: &Value, now: Timestamp) -> Vec<Value> {
-    let bound = |field: &str| crate::pointer::get(pdb, field).and_then(int_or_string).unwrap_or_else(|| "N/A".to_string());
+    let bound =
+        |field: &str| crate::pointer::get(pdb, field).and_then(int_or_string).unwrap_or_else(|| "N/A".to_string());
     vec![
         cell(name(pdb)),
         cell(bound("/spec/minAvailable")),

@@ -423,5 +423,10 @@ pub(crate) static POD_TEMPLATE: Printer = Printer {
 /// Cells of one PodTemplate.
 fn pod_template_row(obj: &Value, _now: Timestamp) -> Vec<Value> {
     let (containers, images) = containers_and_images(obj, "/template/spec/containers");
-    vec![cell(name(obj)), containers, images, cell(format_labels(crate::pointer::get(obj, "/template/metadata/labels")))]
+    vec![
+        cell(name(obj)),
+        containers,
+        images,
+        cell(format_labels(crate::pointer::get(obj, "/template/metadata/labels"))),
+    ]
 }

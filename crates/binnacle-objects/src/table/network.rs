@@ -99,7 +99,11 @@ pub(crate) static NETWORK_POLICY: Printer = Printer {
 
 /// Cells of one NetworkPolicy.
 fn network_policy_row(obj: &Value, now: Timestamp) -> Vec<Value> {
-    vec![cell(name(obj)), cell(format_label_selector(crate::pointer::get(obj, "/spec/podSelector"))), age_cell(obj, now)]
+    vec![
+        cell(name(obj)),
+        cell(format_label_selector(crate::pointer::get(obj, "/spec/podSelector"))),
+        age_cell(obj, now),
+    ]
 }
 
 /// The EndpointSlice printer.

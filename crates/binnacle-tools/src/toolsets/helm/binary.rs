@@ -74,7 +74,8 @@ impl Helm {
         let mut cluster_flags = Vec::new();
         if cluster {
             // The server's own kubeconfig unless the toolset was built with another one.
-            let kubeconfig = env.kubeconfig.clone().or_else(|| ctx.clusters().kubeconfig_path().map(std::path::Path::to_path_buf));
+            let kubeconfig =
+                env.kubeconfig.clone().or_else(|| ctx.clusters().kubeconfig_path().map(std::path::Path::to_path_buf));
             if let Some(kc) = &kubeconfig {
                 let mut flag = OsString::from("--kubeconfig=");
                 flag.push(kc.as_os_str());
