@@ -710,12 +710,8 @@ impl Cluster {
                     target
                 }
                 PatchType::Json => {
-                    let ops: json_patch::Patch = serde_json::from_value(body.clone())
-                        .map_err(|e| ApiError::bad_request(format!("the JSON patch is invalid: {e}")))?;
                     let mut target = served.clone();
-                    json_patch::patch(&mut target, &ops).map_err(|e| {
-                        ApiError::new(Reason::Invalid, format!("the JSON patch could not be applied: {e}"))
-                    })?;
+                    crate::jsonpatch::apply(&mut target, body)?;
                     target
                 }
                 PatchType::Strategic => strategic::strategic_merge(&rt.kind, &served, body).map_err(|e| {

@@ -31,6 +31,7 @@ pub mod defaults;
 pub mod error;
 pub mod fields;
 pub mod http;
+pub mod jsonpatch;
 pub mod kubeconfig;
 pub mod persist;
 pub mod registry;

@@ -140,13 +140,7 @@ pub fn scale(
             let mut target = current.clone();
             match patch_type {
                 PatchType::Merge | PatchType::Strategic | PatchType::Apply => json_patch::merge(&mut target, &patch),
-                PatchType::Json => {
-                    let ops: json_patch::Patch = serde_json::from_value(patch)
-                        .map_err(|e| ApiError::bad_request(format!("the JSON patch is invalid: {e}")))?;
-                    json_patch::patch(&mut target, &ops).map_err(|e| {
-                        ApiError::new(Reason::Invalid, format!("the JSON patch could not be applied: {e}"))
-                    })?;
-                }
+                PatchType::Json => crate::jsonpatch::apply(&mut target, &patch)?,
             }
             target
         }
